@@ -1,0 +1,5 @@
+import sys
+
+from energy_anomaly.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Clean: ``bronze/readings`` -> ``silver/readings`` (regular half-hourly grid) -> ``silver/daily``."""

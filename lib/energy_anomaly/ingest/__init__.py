@@ -1,0 +1,1 @@
+"""Ingest: raw LCL CSV files -> ``bronze/readings``, ``bronze/quarantine``, ``silver/households``."""

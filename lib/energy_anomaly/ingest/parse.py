@@ -1,0 +1,94 @@
+"""Raw text lines -> typed readings, or a quarantine reason. Pure ``DataFrame -> DataFrame``.
+
+Input frames have ``raw_line`` (the line as read) and ``source_file``. A line is a reading only if
+every check passes; otherwise it gets the first failing reason, in this order:
+
+| reason              | the line ...                                                     |
+| ------------------- | ---------------------------------------------------------------- |
+| ``empty_line``      | is blank                                                          |
+| ``wrong_field_count`` | does not have as many comma-separated fields as its header     |
+| ``missing_household_id`` | has an empty LCLid                                          |
+| ``bad_timestamp``   | has a timestamp Spark cannot parse                                |
+| ``missing_kwh``     | has an empty or ``Null`` reading                                  |
+| ``bad_kwh``         | has a reading that is not a finite number                         |
+| ``negative_kwh``    | has a reading below zero                                          |
+| ``kwh_above_max``   | has more kWh in half an hour than a domestic supply can deliver   |
+"""
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from energy_anomaly.ingest.layouts import HEADER_ID_FIELD, Layout
+
+NULL_TOKENS = ("null", "na", "nan", "")
+
+
+def field(index: int) -> Column:
+    return F.trim(F.get(F.col("fields"), index))
+
+
+def filter_header_lines(lines_df: DataFrame) -> DataFrame:
+    """Drops header lines (first field ``LCLid``): one per file, or more in concatenated files."""
+    is_header = F.lower(F.trim(F.substring_index(F.col("raw_line"), ",", 1))) == HEADER_ID_FIELD
+    return lines_df.where(~is_header)
+
+
+def with_fields(lines_df: DataFrame) -> DataFrame:
+    return lines_df.withColumn("fields", F.split(F.col("raw_line"), ",", -1))
+
+
+def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
+    """Typed ``household_id``, ``ts``, ``kwh`` (null where unparseable) and the raw kWh text."""
+    kwh_text = field(layout.kwh_col)
+    return (
+        fields_df.withColumn("household_id", field(layout.household_col))
+        .withColumn("ts", field(layout.ts_col).try_cast("timestamp"))
+        .withColumn("kwh_text", kwh_text)
+        .withColumn("kwh", kwh_text.try_cast("double"))
+    )
+
+
+def reject_reason(width: int, max_kwh: float) -> Column:
+    """The first failing check's name, or null for a good reading."""
+    is_blank = F.trim(F.col("raw_line")) == ""
+    has_wrong_width = F.size("fields") != width
+    is_missing_id = F.col("household_id").isNull() | (F.col("household_id") == "")
+    is_missing_kwh = F.lower(F.col("kwh_text")).isin(*NULL_TOKENS)
+    is_bad_kwh = F.col("kwh").isNull() | F.isnan("kwh") | (F.abs("kwh") == float("inf"))
+    return (
+        F.when(is_blank, "empty_line")
+        .when(has_wrong_width, "wrong_field_count")
+        .when(is_missing_id, "missing_household_id")
+        .when(F.col("ts").isNull(), "bad_timestamp")
+        .when(is_missing_kwh, "missing_kwh")
+        .when(is_bad_kwh, "bad_kwh")
+        .when(F.col("kwh") < 0, "negative_kwh")
+        .when(F.col("kwh") > max_kwh, "kwh_above_max")
+    )
+
+
+def with_reject_reason(readings_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
+    return readings_df.withColumn("reason", reject_reason(layout.width, max_kwh))
+
+
+def parse_reading_lines(lines_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
+    """Lines of one readings layout -> every line with its typed columns and ``reason``."""
+    return (
+        lines_df.transform(filter_header_lines)
+        .transform(with_fields)
+        .transform(with_reading_columns, layout)
+        .transform(with_reject_reason, layout, max_kwh)
+        .select("raw_line", "source_file", "household_id", "ts", "kwh", "reason")
+    )
+
+
+def select_readings(parsed_df: DataFrame) -> DataFrame:
+    return parsed_df.where(F.col("reason").isNull()).select("household_id", "ts", "kwh", "source_file")
+
+
+def select_quarantine(parsed_df: DataFrame) -> DataFrame:
+    household_id = F.when(F.col("household_id") != "", F.col("household_id"))
+    return parsed_df.where(F.col("reason").isNotNull()).select(
+        "raw_line", "source_file", "reason", household_id.alias("household_id")
+    )

@@ -1,0 +1,139 @@
+"""The ingest stage: raw LCL files -> ``bronze/readings`` + ``bronze/quarantine`` (+ ``silver/households``).
+
+Idempotent by source file: a run replaces exactly the rows that earlier runs took from the same
+files (Delta ``replaceWhere`` on ``source_file``), so re-ingesting a file never duplicates it.
+Every data line of every file ends in exactly one of the two bronze tables.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import reduce
+
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from py4j.protocol import Py4JJavaError
+
+from energy_anomaly import schemas, tables
+from energy_anomaly.errors import InputFileError
+from energy_anomaly.ingest.households import parse_household_lines, select_households
+from energy_anomaly.ingest.layouts import HOUSEHOLDS
+from energy_anomaly.ingest.parse import parse_reading_lines, select_quarantine, select_readings
+from energy_anomaly.ingest.sources import SourceFile, discover, group_by_layout
+
+logger = logging.getLogger(__name__)
+
+READINGS = "bronze/readings"
+QUARANTINE = "bronze/quarantine"
+HOUSEHOLDS_TABLE = "silver/households"
+READ_FAILURE = re.compile(r"(?:Encountered error while reading file|reading file)\s+(\S+?)\.?\s", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    files: int
+    readings: int
+    quarantined: int
+    households: int | None
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_read(self) -> int:
+        return self.readings + self.quarantined
+
+
+def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """Raw lines with the file each came from; gzip is decompressed by extension."""
+    return spark.read.text(paths).select(
+        F.col("value").alias("raw_line"), F.col("_metadata.file_path").alias("source_file")
+    )
+
+
+def source_predicate(paths: list[str]) -> str:
+    quoted = ", ".join("'" + p.replace("\\", "\\\\").replace("'", "\\'") + "'" for p in paths)
+    return f"source_file IN ({quoted})"
+
+
+@contextmanager
+def read_errors_named():
+    """A file that fails while rows are read (truncated gzip, bad encoding) -> InputFileError."""
+    try:
+        yield
+    except (Py4JJavaError, PySparkException) as exc:
+        text = str(exc)
+        match = READ_FAILURE.search(text)
+        if match is None:
+            raise
+        cause = next((line.strip() for line in text.splitlines() if "EOFException" in line or "ZipException" in line), "")
+        reason = "truncated or corrupt compressed file" if cause else "unreadable file"
+        raise InputFileError(match.group(1), f"{reason} ({cause or text.splitlines()[0][:120]})") from exc
+
+
+def _split_sources(sources: list[SourceFile]) -> list[SourceFile]:
+    for source in sources:
+        if source.layout is HOUSEHOLDS:
+            raise InputFileError(source.path, "household information file given as --input; pass it as --households")
+    return sources
+
+
+def _households_sources(sources: list[SourceFile]) -> list[SourceFile]:
+    for source in sources:
+        if source.layout is not HOUSEHOLDS:
+            raise InputFileError(source.path, f"expected household information, found the {source.layout.name} layout")
+    return sources
+
+
+def run_ingest(
+    spark: SparkSession,
+    warehouse: str,
+    inputs: list[str],
+    households: list[str] | None,
+    max_kwh_per_halfhour: float,
+) -> IngestResult:
+    reading_sources = _split_sources(discover(spark, inputs))
+    household_sources = _households_sources(discover(spark, households)) if households else []
+    for layout, paths in group_by_layout(reading_sources).items():
+        logger.info("ingest: %d file(s) in the %s layout", len(paths), layout.name)
+
+    parsed = reduce(
+        DataFrame.unionByName,
+        [
+            parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour)
+            for layout, paths in group_by_layout(reading_sources).items()
+        ],
+    )
+    quarantine = select_quarantine(parsed)
+    parsed_households = None
+    if household_sources:
+        parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
+        quarantine = quarantine.unionByName(select_quarantine(parsed_households))
+
+    all_paths = [s.path for s in reading_sources + household_sources]
+    with read_errors_named():
+        readings_path = tables.replace_where(
+            select_readings(parsed), warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate([s.path for s in reading_sources])
+        )
+        quarantine_path = tables.replace_where(
+            quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_paths)
+        )
+        n_households = None
+        if parsed_households is not None:
+            households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
+            n_households = tables.last_commit_metrics(spark, households_path).get("numOutputRows", 0)
+
+    reasons = {
+        row["reason"]: row["n"]
+        for row in spark.read.format("delta").load(quarantine_path)
+        .where(source_predicate(all_paths))
+        .groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()
+    }
+    return IngestResult(
+        files=len(all_paths),
+        readings=tables.last_commit_metrics(spark, readings_path).get("numOutputRows", 0),
+        quarantined=sum(reasons.values()),
+        households=n_households,
+        quarantine_reasons=reasons,
+    )

@@ -1,0 +1,99 @@
+"""The one place that builds the SparkSession.
+
+Embedded default (``spark.master`` in the config, e.g. ``local[2]``): Delta's jars are resolved
+from Maven Central through Spark's Ivy resolver into a cache folder once, then read from there.
+Under ``spark-submit`` the master, memory and packages given there win; the session only adds
+what the job itself needs (Delta extensions, UTC, Arrow).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from pyspark import SparkConf
+from pyspark.sql import SparkSession
+
+from energy_anomaly.config import SparkConfig
+
+logger = logging.getLogger(__name__)
+
+IVY_DIR = Path(os.environ.get("ENERGY_ANOMALY_IVY_DIR", Path.home() / ".cache" / "energy-anomaly" / "ivy"))
+
+# Delta's POM pulls older copies of jars the pyspark package already ships (Jackson 2.13,
+# Hadoop 3.4, Parquet 1.16, ...). Two versions of one library on a classpath is a latent
+# NoSuchMethodError, so only the Delta/Unity Catalog artifacts themselves are taken.
+DELTA_EXCLUDES = (
+    "com.fasterxml.jackson.core:jackson-annotations",
+    "com.fasterxml.jackson.core:jackson-core",
+    "com.fasterxml.jackson.core:jackson-databind",
+    "com.github.luben:zstd-jni",
+    "com.google.code.findbugs:jsr305",
+    "commons-pool:commons-pool",
+    "io.airlift:aircompressor",
+    "org.apache.hadoop:hadoop-client-api",
+    "org.apache.hadoop:hadoop-client-runtime",
+    "org.apache.logging.log4j:log4j-api",
+    "org.apache.logging.log4j:log4j-core",
+    "org.apache.logging.log4j:log4j-slf4j2-impl",
+    "org.apache.parquet:parquet-column",
+    "org.apache.parquet:parquet-common",
+    "org.apache.parquet:parquet-encoding",
+    "org.apache.parquet:parquet-format-structures",
+    "org.apache.parquet:parquet-hadoop",
+    "org.apache.parquet:parquet-jackson",
+    "org.locationtech.jts:jts-core",
+    "org.roaringbitmap:RoaringBitmap",
+    "org.slf4j:slf4j-api",
+    "org.xerial.snappy:snappy-java",
+)
+
+JOB_CONF = {
+    "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+    "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+    # LCL timestamps are GMT all year: UTC everywhere, whatever the machine's zone.
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.adaptive.enabled": "true",
+}
+
+
+def is_submitted() -> bool:
+    """True under spark-submit (or any launcher that already chose a master)."""
+    return SparkConf().contains("spark.master") or "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
+    """Settings for the embedded local session: master, memory, Delta jars, Python workers."""
+    conf = {
+        "spark.master": spark_config.master or "local[2]",
+        "spark.jars.packages": spark_config.delta_package,
+        "spark.jars.excludes": ",".join(DELTA_EXCLUDES),
+        "spark.jars.ivy": str(IVY_DIR),
+        "spark.ui.enabled": str(spark_config.ui).lower(),
+        "spark.ui.showConsoleProgress": "true",
+        # Executors run inside the driver JVM in local mode; the Python workers (pandas UDFs,
+        # TensorFlow) live outside it, so the JVM gets a bounded share of the machine.
+        "spark.driver.memory": spark_config.driver_memory or "6g",
+        "spark.pyspark.python": sys.executable,
+        "spark.pyspark.driver.python": sys.executable,
+    }
+    return conf
+
+
+def build_session(spark_config: SparkConfig) -> SparkSession:
+    """Build (or return) the session: embedded local by default, as given under spark-submit."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(spark_config.app_name)
+    settings = dict(JOB_CONF)
+    settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)
+    if not is_submitted():
+        settings.update(embedded_conf(spark_config))
+        logger.info("starting embedded Spark %s with Delta %s", settings["spark.master"], spark_config.delta_package)
+    settings.update({key: str(value) for key, value in spark_config.conf.items()})
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("WARN")
+    return spark

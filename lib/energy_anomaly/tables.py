@@ -1,0 +1,83 @@
+"""Delta tables: where they live, how they are read, and the checked writers.
+
+Tables live at ``<warehouse>/<layer>/<name>``. Writers compare the frame with the declared
+schema (``energy_anomaly.schemas``) and raise ``SchemaMismatchError`` before writing anything.
+Every write is one Delta commit, so a failed job leaves the table as it was.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+from energy_anomaly.errors import MissingTableError, SchemaMismatchError
+
+logger = logging.getLogger(__name__)
+
+
+def table_path(warehouse: str, table: str) -> str:
+    """``table`` is ``layer/name``, e.g. ``bronze/readings``."""
+    if "://" in warehouse or warehouse.startswith("file:"):
+        return f"{warehouse.rstrip('/')}/{table}"
+    return str(Path(warehouse).resolve() / table)
+
+
+def table_exists(spark: SparkSession, path: str) -> bool:
+    return DeltaTable.isDeltaTable(spark, path)
+
+
+def read_table(spark: SparkSession, warehouse: str, table: str) -> DataFrame:
+    path = table_path(warehouse, table)
+    if not table_exists(spark, path):
+        raise MissingTableError(f"table {table} not found under {warehouse}: run the stage that writes it first")
+    return spark.read.format("delta").load(path)
+
+
+def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
+    """The frame with columns in the declared order; raises if names or types differ."""
+    actual = {f.name: f.dataType for f in df.schema.fields}
+    expected = {f.name: f.dataType for f in schema.fields}
+    if actual != expected:
+        missing = sorted(set(expected) - set(actual))
+        extra = sorted(set(actual) - set(expected))
+        wrong = sorted(n for n in set(actual) & set(expected) if actual[n] != expected[n])
+        raise SchemaMismatchError(
+            f"{table}: schema mismatch (missing {missing}, unexpected {extra}, wrong type {wrong})"
+        )
+    return df.select(*schema.fieldNames())
+
+
+def ensure_table(spark: SparkSession, path: str, schema: T.StructType, partition_by: tuple[str, ...] = ()) -> None:
+    """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta)."""
+    builder = DeltaTable.createIfNotExists(spark).location(path).addColumns(schema)
+    if partition_by:
+        builder = builder.partitionedBy(*partition_by)
+    builder.execute()
+
+
+def overwrite(df: DataFrame, warehouse: str, table: str, schema: T.StructType, partition_by: tuple[str, ...] = ()) -> str:
+    """Replaces the whole table with ``df`` in one commit."""
+    path = table_path(warehouse, table)
+    checked = check_schema(df, schema, table)
+    ensure_table(spark=df.sparkSession, path=path, schema=schema, partition_by=partition_by)
+    checked.write.format("delta").mode("overwrite").save(path)
+    return path
+
+
+def replace_where(df: DataFrame, warehouse: str, table: str, schema: T.StructType, predicate: str) -> str:
+    """Replaces exactly the rows matching ``predicate`` with ``df`` in one commit (idempotent re-runs)."""
+    path = table_path(warehouse, table)
+    checked = check_schema(df, schema, table)
+    ensure_table(spark=df.sparkSession, path=path, schema=schema)
+    checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
+    return path
+
+
+def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
+    """Row counts Delta recorded for the latest commit (no extra pass over the data)."""
+    row = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()
+    metrics = row["operationMetrics"] or {}
+    return {key: int(value) for key, value in metrics.items() if str(value).isdigit()}
