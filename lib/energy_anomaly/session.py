@@ -56,6 +56,7 @@ JOB_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
+    "spark.sql.debug.maxToStringFields": "200",
 }
 
 
@@ -64,13 +65,43 @@ def is_submitted() -> bool:
     return SparkConf().contains("spark.master") or "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def _jar_list_file(package: str) -> Path:
+    return IVY_DIR / f"resolved-{package.replace(':', '_')}.txt"
+
+
+def cached_jars(package: str) -> str | None:
+    """The jar files an earlier session resolved for ``package``, if they are all still there."""
+    listing = _jar_list_file(package)
+    if not listing.is_file():
+        return None
+    jars = listing.read_text().strip()
+    paths = [p.removeprefix("file://").removeprefix("file:") for p in jars.split(",") if p]
+    return jars if paths and all(Path(p).is_file() for p in paths) else None
+
+
+def remember_jars(spark: SparkSession, package: str) -> None:
+    """Records what Ivy resolved, so later sessions start from the cache without resolving."""
+    jars = spark.sparkContext.getConf().get("spark.jars", "")
+    if "delta-spark" in jars:
+        _jar_list_file(package).write_text(jars)
+
+
+def delta_jar_conf(package: str) -> dict[str, str]:
+    jars = cached_jars(package)
+    if jars is not None:
+        return {"spark.jars": jars}
+    return {
+        "spark.jars.packages": package,
+        "spark.jars.excludes": ",".join(DELTA_EXCLUDES),
+        "spark.jars.ivy": str(IVY_DIR),
+    }
+
+
 def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
     """Settings for the embedded local session: master, memory, Delta jars, Python workers."""
     conf = {
         "spark.master": spark_config.master or "local[2]",
-        "spark.jars.packages": spark_config.delta_package,
-        "spark.jars.excludes": ",".join(DELTA_EXCLUDES),
-        "spark.jars.ivy": str(IVY_DIR),
+        **delta_jar_conf(spark_config.delta_package),
         "spark.ui.enabled": str(spark_config.ui).lower(),
         "spark.ui.showConsoleProgress": "true",
         # Executors run inside the driver JVM in local mode; the Python workers (pandas UDFs,
@@ -96,4 +127,6 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    if "spark.jars.packages" in settings:
+        remember_jars(spark, spark_config.delta_package)
     return spark

@@ -1,0 +1,88 @@
+"""Raw lines -> readings or quarantine reasons, on tiny inline data."""
+import datetime as dt
+
+import pytest
+from pyspark.testing import assertDataFrameEqual
+
+from energy_anomaly.ingest.layouts import DATASTORE, KAGGLE
+from energy_anomaly.ingest.parse import parse_reading_lines, select_quarantine, select_readings
+
+pytestmark = pytest.mark.spark
+
+LINES_DDL = "raw_line STRING, source_file STRING"
+
+
+def lines(spark, *raw):
+    return spark.createDataFrame([(line, "file:/in.csv") for line in raw], LINES_DDL)
+
+
+def test_kaggle_lines_parse_with_padding_suffixes_and_reasons(spark):
+    parsed = parse_reading_lines(
+        lines(
+            spark,
+            "LCLid,tstp,energy(kWh/hh)",
+            "MAC000002,2013-01-01 00:00:00, 0.219 ",
+            "MAC000002,2012-10-12 00:30:00.0000000, 0 ",
+            "MAC000002,2012-12-19 12:37:27.0000000,Null",
+            "MAC000002,2013-01-01 01:00:00,",
+            "MAC000002,not a time,0.1",
+            "MAC000002,2013-01-01 01:30:00,abc",
+            "MAC000002,2013-01-01 02:00:00,NaN",
+            "MAC000002,2013-01-01 02:30:00,-0.1",
+            "MAC000002,2013-01-01 03:00:00,12.0",
+            "MAC000002,2013-01-01 03:30:00,12.001",
+            ",2013-01-01 04:00:00,0.1",
+            "MAC000002,2013-01-01 04:30:00",
+            "MAC000002,2013-01-01 05:00:00,0.1,extra",
+            "   ",
+        ),
+        KAGGLE,
+        max_kwh=12.0,
+    )
+    expected_readings = spark.createDataFrame(
+        [
+            ("MAC000002", dt.datetime(2013, 1, 1, 0, 0), 0.219, "file:/in.csv"),
+            ("MAC000002", dt.datetime(2012, 10, 12, 0, 30), 0.0, "file:/in.csv"),
+            ("MAC000002", dt.datetime(2013, 1, 1, 3, 0), 12.0, "file:/in.csv"),
+        ],
+        "household_id STRING, ts TIMESTAMP, kwh DOUBLE, source_file STRING",
+    )
+    expected_quarantine = spark.createDataFrame(
+        [
+            ("MAC000002,2012-12-19 12:37:27.0000000,Null", "file:/in.csv", "missing_kwh", "MAC000002"),
+            ("MAC000002,2013-01-01 01:00:00,", "file:/in.csv", "missing_kwh", "MAC000002"),
+            ("MAC000002,not a time,0.1", "file:/in.csv", "bad_timestamp", "MAC000002"),
+            ("MAC000002,2013-01-01 01:30:00,abc", "file:/in.csv", "bad_kwh", "MAC000002"),
+            ("MAC000002,2013-01-01 02:00:00,NaN", "file:/in.csv", "missing_kwh", "MAC000002"),
+            ("MAC000002,2013-01-01 02:30:00,-0.1", "file:/in.csv", "negative_kwh", "MAC000002"),
+            ("MAC000002,2013-01-01 03:30:00,12.001", "file:/in.csv", "kwh_above_max", "MAC000002"),
+            (",2013-01-01 04:00:00,0.1", "file:/in.csv", "missing_household_id", None),
+            ("MAC000002,2013-01-01 04:30:00", "file:/in.csv", "wrong_field_count", "MAC000002"),
+            ("MAC000002,2013-01-01 05:00:00,0.1,extra", "file:/in.csv", "wrong_field_count", "MAC000002"),
+            ("   ", "file:/in.csv", "empty_line", None),
+        ],
+        "raw_line STRING, source_file STRING, reason STRING, household_id STRING",
+    )
+    assertDataFrameEqual(select_readings(parsed), expected_readings)
+    assertDataFrameEqual(select_quarantine(parsed), expected_quarantine)
+
+
+def test_datastore_layout_takes_its_own_columns(spark):
+    parsed = parse_reading_lines(
+        lines(
+            spark,
+            "LCLid,stdorToU,DateTime,KWH/hh (per half hour) ,Acorn,Acorn_grouped",
+            "MAC000003,Std,2012-10-12 00:30:00.0000000, 1.5 ,ACORN-A,Affluent",
+            "MAC000003,Std,2012-10-12 01:00:00.0000000,Null,ACORN-A,Affluent",
+        ),
+        DATASTORE,
+        max_kwh=12.0,
+    )
+    assertDataFrameEqual(
+        select_readings(parsed),
+        spark.createDataFrame(
+            [("MAC000003", dt.datetime(2012, 10, 12, 0, 30), 1.5, "file:/in.csv")],
+            "household_id STRING, ts TIMESTAMP, kwh DOUBLE, source_file STRING",
+        ),
+    )
+    assert [r.reason for r in select_quarantine(parsed).collect()] == ["missing_kwh"]
