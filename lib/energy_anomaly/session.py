@@ -57,6 +57,8 @@ JOB_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.debug.maxToStringFields": "200",
+    # Spark's default INT96 timestamps are a legacy encoding and cost ~2x the write time.
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 
 

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from py4j.protocol import Py4JJavaError
 
 from energy_anomaly import schemas, tables
-from energy_anomaly.errors import InputFileError
+from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import HOUSEHOLDS
 from energy_anomaly.ingest.parse import parse_reading_lines, select_quarantine, select_readings
@@ -35,6 +35,7 @@ READ_FAILURE = re.compile(r"(?:Encountered error while reading file|reading file
 @dataclass(frozen=True)
 class IngestResult:
     files: int
+    lines_read: int  # data lines of the reading files, counted while they were parsed
     readings: int
     quarantined: int
     households: int | None
@@ -42,6 +43,7 @@ class IngestResult:
 
     @property
     def rows_read(self) -> int:
+        """Data rows of every input file, household information included."""
         return self.readings + self.quarantined
 
 
@@ -86,6 +88,28 @@ def _households_sources(sources: list[SourceFile]) -> list[SourceFile]:
     return sources
 
 
+def parse_sources(spark: SparkSession, sources: list[SourceFile], max_kwh_per_halfhour: float) -> DataFrame:
+    """Every data line of the reading files, typed, with its ``reason`` (null = a good reading)."""
+    return reduce(
+        DataFrame.unionByName,
+        [
+            parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour)
+            for layout, paths in group_by_layout(sources).items()
+        ],
+    )
+
+
+def observe_lines(parsed: DataFrame, observation: Observation) -> DataFrame:
+    """Counts lines and rejects, and names the files with rejects, during the readings write."""
+    is_rejected = F.col("reason").isNotNull()
+    return parsed.observe(
+        observation,
+        F.count(F.lit(1)).alias("lines"),
+        F.count_if(is_rejected).alias("rejected"),
+        F.array_sort(F.collect_set(F.when(is_rejected, F.col("source_file")))).alias("files_with_rejects"),
+    )
+
+
 def run_ingest(
     spark: SparkSession,
     warehouse: str,
@@ -93,46 +117,55 @@ def run_ingest(
     households: list[str] | None,
     max_kwh_per_halfhour: float,
 ) -> IngestResult:
+    """One pass over the reading files writes bronze/readings; only files that had rejected
+    lines are read again, for bronze/quarantine."""
     reading_sources = _split_sources(discover(spark, inputs))
     household_sources = _households_sources(discover(spark, households)) if households else []
     for layout, paths in group_by_layout(reading_sources).items():
         logger.info("ingest: %d file(s) in the %s layout", len(paths), layout.name)
+    reading_paths = [s.path for s in reading_sources]
+    all_paths = reading_paths + [s.path for s in household_sources]
 
-    parsed = reduce(
-        DataFrame.unionByName,
-        [
-            parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour)
-            for layout, paths in group_by_layout(reading_sources).items()
-        ],
-    )
-    quarantine = select_quarantine(parsed)
-    parsed_households = None
-    if household_sources:
-        parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
-        quarantine = quarantine.unionByName(select_quarantine(parsed_households))
-
-    all_paths = [s.path for s in reading_sources + household_sources]
+    lines = Observation("ingest_lines")
     with read_errors_named():
         readings_path = tables.replace_where(
-            select_readings(parsed), warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate([s.path for s in reading_sources])
+            select_readings(observe_lines(parse_sources(spark, reading_sources, max_kwh_per_halfhour), lines)),
+            warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(reading_paths),
         )
-        quarantine_path = tables.replace_where(
-            quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_paths)
-        )
+        seen = lines.get
+        with_rejects = [s for s in reading_sources if s.path in set(seen["files_with_rejects"])]
+        quarantine = spark.createDataFrame([], schemas.BRONZE_QUARANTINE)
+        if with_rejects:
+            quarantine = select_quarantine(parse_sources(spark, with_rejects, max_kwh_per_halfhour))
         n_households = None
-        if parsed_households is not None:
+        if household_sources:
+            parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
+            quarantine = quarantine.unionByName(select_quarantine(parsed_households))
             households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
             n_households = tables.last_commit_metrics(spark, households_path).get("numOutputRows", 0)
+        quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_paths))
 
-    reasons = {
-        row["reason"]: row["n"]
-        for row in spark.read.format("delta").load(quarantine_path)
+    readings = tables.last_commit_metrics(spark, readings_path).get("numOutputRows", 0)
+    written = (
+        spark.read.format("delta").load(quarantine_path)
         .where(source_predicate(all_paths))
-        .groupBy("reason").agg(F.count(F.lit(1)).alias("n")).collect()
-    }
+        .groupBy("reason", F.expr(source_predicate(reading_paths)).alias("from_readings"))
+        .agg(F.count(F.lit(1)).alias("n"))
+        .collect()
+    )
+    reasons: dict[str, int] = {}
+    for row in written:
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + row["n"]
+    rejected = sum(row["n"] for row in written if row["from_readings"])
+    if readings + rejected != seen["lines"] or rejected != seen["rejected"]:
+        raise EnergyAnomalyError(
+            f"ingest lost rows: {seen['lines']} lines parsed, {seen['rejected']} rejected; "
+            f"written {readings} readings + {rejected} quarantined"
+        )
     return IngestResult(
         files=len(all_paths),
-        readings=tables.last_commit_metrics(spark, readings_path).get("numOutputRows", 0),
+        lines_read=seen["lines"],
+        readings=readings,
         quarantined=sum(reasons.values()),
         households=n_households,
         quarantine_reasons=reasons,
