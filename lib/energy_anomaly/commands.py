@@ -110,9 +110,57 @@ def _demo(args, config: Config) -> int:
     return 0
 
 
+# --- inject ------------------------------------------------------------------------------------
+def _inject_args(parser: argparse.ArgumentParser) -> None:
+    from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+
+    parser.add_argument("--input", required=True, help="LCL CSV file/dir/glob, or a Delta readings table")
+    parser.add_argument("--output", required=True, help="CSV folder (CSV input) or Delta table (Delta input)")
+    parser.add_argument("--labels", required=True, help="where the labels go (same format as the output)")
+    parser.add_argument("--start", type=_date, required=True, help="first day that may be injected (YYYY-MM-DD)")
+    parser.add_argument("--end", type=_date, required=True, help="last day that may be injected (YYYY-MM-DD)")
+    parser.add_argument("--rate", type=float, default=0.05, help="share of household-days injected (default 0.05)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--types", default=",".join(ANOMALY_TYPES), help=f"comma-separated subset of {','.join(ANOMALY_TYPES)}")
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _inject(args, config: Config) -> int:
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+    from energy_anomaly.synth.inject_stage import run_inject
+
+    types = tuple(t.strip() for t in args.types.split(",") if t.strip())
+    unknown = sorted(set(types) - set(ANOMALY_TYPES))
+    if unknown or not types:
+        raise EnergyAnomalyError(f"unknown anomaly types {unknown}; choose from {', '.join(ANOMALY_TYPES)}")
+    if not 0 < args.rate <= 1 or args.start > args.end:
+        raise EnergyAnomalyError("--rate must be in (0, 1] and --start not after --end")
+    result = run_inject(
+        _session(config), input_path=args.input, output_path=args.output, labels_path=args.labels,
+        seed=args.seed, rate=args.rate, start=args.start, end=args.end, types=types,
+        max_kwh=config.ingest.max_kwh_per_halfhour,
+    )
+    print(f"inject: {result.readings:,} readings written to {args.output}; labels in {args.labels}")
+    for kind, n in sorted(result.labelled_days.items()):
+        print(f"  {kind}: {n:,} household-days")
+    if result.not_carried:
+        print(f"  {result.not_carried:,} input lines were not readings (ingest would quarantine them) and were not carried")
+    return 0
+
+
 COMMANDS = {
     "setup": ("resolve Delta's jars into the local cache and check Spark + Delta start", _setup_args, _setup),
     "ingest": ("raw LCL CSV (files, dirs, globs; plain or gzip) -> bronze/readings + bronze/quarantine", _ingest_args, _ingest),
     "clean": ("bronze/readings -> silver/readings (half-hourly grid) + silver/daily", _clean_args, _clean),
+    "inject": ("plant labelled synthetic anomalies into readings (CSV -> CSV, or Delta -> Delta)", _inject_args, _inject),
     "demo": ("the pipeline on the real sample shipped in the repo, on embedded Spark + local Delta", _demo_args, _demo),
 }

@@ -1,0 +1,1 @@
+"""Synthetic data: labelled anomalies injected into real readings, and LCL-shaped data at scale."""

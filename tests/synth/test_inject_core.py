@@ -1,0 +1,105 @@
+"""The injector's pandas core on real 2013 rows: each type changes labelled days exactly as it says,
+and nothing else. No Spark."""
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+from energy_anomaly.synth.inject import inject_household
+from tests.conftest import SAMPLE_DIR
+
+START, END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def real_household() -> pd.DataFrame:
+    raw = pd.read_csv(SAMPLE_DIR / "halfhourly_2013" / "MAC000004.csv.gz", dtype=str)
+    return pd.DataFrame(
+        {"household_id": raw["LCLid"], "ts": pd.to_datetime(raw["tstp"]), "kwh": raw["energy(kWh/hh)"].str.strip().astype(float)}
+    )
+
+
+def by_day(frame):
+    return {day: group["kwh"].to_numpy() for day, group in frame.groupby(frame["ts"].dt.date)}
+
+
+def check_day(kind, old, new, p):
+    if kind == "h1":
+        np.testing.assert_allclose(new, old * p["alpha"])
+        assert 0.1 <= p["alpha"] <= 0.8
+    elif kind == "h2":
+        s, d = int(p["start_slot"]), int(p["duration_slots"])
+        assert 8 <= d <= 28 and (new[s : s + d] == 0).all()
+        np.testing.assert_array_equal(np.delete(new, range(s, s + d)), np.delete(old, range(s, s + d)))
+    elif kind == "h3":
+        nz = old > 0
+        assert ((new[nz] / old[nz] >= 0.1 - 1e-12) & (new[nz] / old[nz] <= 0.8 + 1e-12)).all() and (new[~nz] == 0).all()
+    elif kind == "h4":
+        ratio = new / old.mean()
+        assert ((ratio >= 0.1 - 1e-12) & (ratio <= 0.8 + 1e-12)).all()
+        assert ratio.mean() == pytest.approx(p["factor_mean"])
+    elif kind == "h5":
+        np.testing.assert_allclose(new, np.full_like(old, old.mean()))
+    elif kind == "h6":
+        np.testing.assert_array_equal(new, old[::-1])
+    elif kind == "spike":
+        changed = np.flatnonzero(new != old)
+        assert len(changed) <= p["count"] and 5 <= p["multiplier"] <= 15
+        np.testing.assert_allclose(new[changed], np.maximum(old[changed], old.mean()) * p["multiplier"])
+    elif kind == "stuck":
+        s, d = int(p["start_slot"]), int(p["duration_slots"])
+        assert 6 <= d <= 16 and (new[s : s + d] == old[s]).all()
+        np.testing.assert_array_equal(np.delete(new, range(s, s + d)), np.delete(old, range(s, s + d)))
+    elif kind == "outage":
+        assert (new == 0).all()
+    elif kind == "level_shift":
+        np.testing.assert_allclose(new, old * p["factor"])
+        assert 0.3 <= p["factor"] <= 0.6 or 1.6 <= p["factor"] <= 2.5
+    else:
+        raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ANOMALY_TYPES)
+def test_each_type_changes_labelled_days_as_it_says_and_nothing_else(real_household, kind):
+    changed, labels = inject_household(real_household, seed=7, rate=0.2, start=START, end=END, types=(kind,))
+    assert len(labels) >= 5 and set(labels["anomaly_type"]) == {kind}
+    assert labels["day"].between(START, END).all()
+    before, after = by_day(real_household), by_day(changed)
+    labelled = dict(zip(labels["day"], labels["params"].map(json.loads)))
+    for day, old in before.items():
+        if day in labelled:
+            check_day(kind, old, after[day], labelled[day])
+        else:
+            np.testing.assert_array_equal(after[day], old, err_msg=f"unlabelled day {day} changed")
+    pd.testing.assert_series_equal(changed["ts"], real_household["ts"].sort_values().reset_index(drop=True))
+
+
+def test_level_shift_covers_consecutive_days(real_household):
+    _, labels = inject_household(real_household, seed=3, rate=0.05, start=START, end=END, types=("level_shift",))
+    params = labels["params"].map(json.loads)
+    for first, group in labels.groupby(params.map(lambda p: p["first_day_ordinal"])):
+        days = sorted(group["day"])
+        assert days[0] == dt.date.fromordinal(int(first))
+        assert len(days) <= json.loads(group["params"].iloc[0])["n_days"]
+
+
+def test_rate_is_respected_over_the_period(real_household):
+    _, labels = inject_household(real_household, seed=11, rate=0.1, start=START, end=END, types=tuple(t for t in ANOMALY_TYPES if t != "level_shift"))
+    assert 0.05 < len(labels) / ((END - START).days + 1) < 0.16
+
+
+def test_same_seed_same_output_other_seed_different(real_household):
+    a, la = inject_household(real_household, seed=5, rate=0.1, start=START, end=END)
+    b, lb = inject_household(real_household.sample(frac=1.0, random_state=0), seed=5, rate=0.1, start=START, end=END)
+    c, lc = inject_household(real_household, seed=6, rate=0.1, start=START, end=END)
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(la, lb)
+    assert not la["day"].equals(lc["day"]) or not a["kwh"].equals(c["kwh"])
+
+
+def test_unknown_type_is_refused(real_household):
+    with pytest.raises(ValueError, match="unknown anomaly types"):
+        inject_household(real_household, seed=1, rate=0.1, start=START, end=END, types=("h9",))
