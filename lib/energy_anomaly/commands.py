@@ -157,10 +157,91 @@ def _inject(args, config: Config) -> int:
     return 0
 
 
+# --- generate ----------------------------------------------------------------------------------
+def _sample_path(config: Config, *parts: str) -> str:
+    sample = Path(config.demo.sample_dir)
+    if not sample.is_absolute() and not sample.exists():
+        sample = REPO_ROOT / sample
+    return str(sample.joinpath(*parts))
+
+
+def _generate_args(parser: argparse.ArgumentParser) -> None:
+    from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS, LCL_START
+
+    parser.add_argument("--format", default="bronze", choices=("bronze", "kaggle", "datastore"),
+                        help="bronze: write bronze/readings + silver/households; kaggle/datastore: raw CSV")
+    parser.add_argument("--output", help="folder for CSV output (kaggle/datastore)")
+    parser.add_argument("--households", type=int, default=LCL_HOUSEHOLDS, help=f"number of households (default {LCL_HOUSEHOLDS})")
+    parser.add_argument("--start", type=_date, default=LCL_START, help=f"first day (default {LCL_START})")
+    parser.add_argument("--end", type=_date, default=LCL_END, help=f"last day (default {LCL_END})")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--profiles", action="append", help="real LCL readings to draw day profiles from (default: the repo sample)")
+    parser.add_argument("--household-info", action="append", help="informations_households.csv (default: the repo sample's)")
+    parser.add_argument("--compression", default="none", choices=("none", "gzip"), help="CSV compression")
+
+
+def _generate(args, config: Config) -> int:
+    import dataclasses
+
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.synth.generate import Shape
+    from energy_anomaly.synth.generate_stage import run_generate
+
+    if args.format != "bronze" and not args.output:
+        raise EnergyAnomalyError("--output is required for CSV formats")
+    if args.households < 1 or args.start > args.end:
+        raise EnergyAnomalyError("--households must be positive and --start not after --end")
+    span = (args.end - args.start).days
+    shape = dataclasses.replace(Shape(), households=args.households, start=args.start, end=args.end,
+                                join_window_days=min(Shape().join_window_days, span // 2))
+    started = time.monotonic()
+    result = run_generate(
+        _session(config), out_format=args.format, out=args.output, warehouse=config.warehouse,
+        profiles=args.profiles or [_sample_path(config, "halfhourly_2013")],
+        households_info=args.household_info or [_sample_path(config, "informations_households.csv.gz")],
+        shape=shape, seed=args.seed, max_kwh=config.ingest.max_kwh_per_halfhour, compression=args.compression,
+    )
+    print(f"generate: {result.households:,} households, {result.rows:,} rows from {result.templates} real template households "
+          f"in {time.monotonic() - started:.0f} s -> {result.where}")
+    return 0
+
+
+# --- compare -----------------------------------------------------------------------------------
+def _compare_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generated", required=True, help="generated readings: LCL CSV path/glob or a Delta readings table")
+    parser.add_argument("--real", action="append", help="real readings (default: the repo sample)")
+    parser.add_argument("--tolerance", type=float, default=0.15, help="relative distance counted as close (default 0.15)")
+
+
+def _compare(args, config: Config) -> int:
+    from pyspark.sql import functions as F
+
+    from energy_anomaly.synth.compare import distances, filter_period, stats
+    from energy_anomaly.synth.inject_stage import read_input
+
+    spark = _session(config)
+    max_kwh = config.ingest.max_kwh_per_halfhour
+    real, *_ = read_input(spark, (args.real or [_sample_path(config, "halfhourly_2013")])[0], max_kwh)
+    for extra in (args.real or [])[1:]:
+        real = real.unionByName(read_input(spark, extra, max_kwh)[0].select(*real.columns))
+    generated, *_ = read_input(spark, args.generated, max_kwh)
+    first, last = real.agg(F.min(F.to_date("ts")), F.max(F.to_date("ts"))).first()
+    real_stats = stats(filter_period(real.select("household_id", "ts", "kwh"), first, last))
+    gen_stats = stats(filter_period(generated.select("household_id", "ts", "kwh"), first, last))
+    print(f"compare: {gen_stats.days:,} generated vs {real_stats.days:,} real complete household-days, {first} .. {last}")
+    print(f"  {'metric':32s} {'real':>10s} {'generated':>10s} {'distance':>9s}")
+    for metric, r, g, d in distances(real_stats, gen_stats):
+        mark = "ok" if d <= args.tolerance else "FAR"
+        print(f"  {metric:32s} {r:10.4f} {g:10.4f} {d:9.1%}  {mark}")
+    return 0
+
+
 COMMANDS = {
     "setup": ("resolve Delta's jars into the local cache and check Spark + Delta start", _setup_args, _setup),
     "ingest": ("raw LCL CSV (files, dirs, globs; plain or gzip) -> bronze/readings + bronze/quarantine", _ingest_args, _ingest),
     "clean": ("bronze/readings -> silver/readings (half-hourly grid) + silver/daily", _clean_args, _clean),
+    "generate": ("LCL-shaped readings at any scale (default: the full London shape), deterministic by --seed", _generate_args, _generate),
+    "compare": ("distances between generated and real readings (daily totals, seasonal profiles, ...)", _compare_args, _compare),
     "inject": ("plant labelled synthetic anomalies into readings (CSV -> CSV, or Delta -> Delta)", _inject_args, _inject),
     "demo": ("the pipeline on the real sample shipped in the repo, on embedded Spark + local Delta", _demo_args, _demo),
 }
