@@ -106,6 +106,7 @@ def _demo(args, config: Config) -> int:
     )
     _print_ingest(ingested)
     _print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
+    _model_stages(config)
     print(f"demo: done in {time.monotonic() - started:.1f} s; tables under {Path(config.warehouse).resolve()}")
     return 0
 
@@ -236,10 +237,101 @@ def _compare(args, config: Config) -> int:
     return 0
 
 
+# --- features, train, score, run ---------------------------------------------------------------
+def _features_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bank-holidays", help="uk_bank_holidays.csv (default from the config)")
+
+
+def _resolve(path: str) -> str:
+    candidate = Path(path)
+    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
+
+
+def _features(args, config: Config) -> int:
+    from energy_anomaly.features.stage import run_features
+
+    n = run_features(_session(config), config.warehouse, _resolve(args.bank_holidays or config.features.bank_holidays))
+    print(f"features: {n:,} household-days -> gold/features")
+    return 0
+
+
+def _period_args(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--start", type=_date, help=f"first day of the {what} period (default from the config)")
+    parser.add_argument("--end", type=_date, help=f"last day of the {what} period (default from the config)")
+
+
+def _train_args(parser: argparse.ArgumentParser) -> None:
+    _period_args(parser, "training")
+    parser.add_argument("--per-stratum", type=int, help="sampled days per ACORN group x tariff x season stratum")
+    parser.add_argument("--epochs", type=int, help="maximum epochs of the Keras models")
+    parser.add_argument("--seed", type=int)
+
+
+def _train(args, config: Config) -> int:
+    from energy_anomaly.training.stage import run_train
+
+    c = config.train
+    result = run_train(
+        _session(config), config.warehouse,
+        start=args.start or _date(c.start), end=args.end or _date(c.end),
+        per_stratum=args.per_stratum or c.per_stratum, seed=args.seed if args.seed is not None else c.seed,
+        threshold_quantile=c.threshold_quantile, epochs=args.epochs or c.epochs,
+    )
+    m = result.metadata
+    print(f"train: model {result.version} on {m['sample_days']:,} sampled days of {m['households']} households "
+          f"({m['fit_days']:,} fit, {m['calibration_days']:,} held out for calibration) -> {result.path}")
+    for name, losses in m["final_losses"].items():
+        print(f"  {name}: {losses['epochs']:.0f} epochs, final loss {losses['final_loss']:.4f}, val {losses['final_val_loss']:.4f}")
+    return 0
+
+
+def _score_args(parser: argparse.ArgumentParser) -> None:
+    _period_args(parser, "scored")
+    parser.add_argument("--model", help="model bundle folder (default: the latest trained under <warehouse>/models)")
+
+
+def _score(args, config: Config) -> int:
+    from energy_anomaly.scoring.stage import run_score
+    from energy_anomaly.training.stage import latest_bundle
+
+    result = run_score(
+        _session(config), config.warehouse, args.model or latest_bundle(config.warehouse),
+        start=args.start or _date(config.score.start), end=args.end or _date(config.score.end), flag_model=config.score.flag_model,
+    )
+    print(f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
+          f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})")
+    return 0
+
+
+def _run_args(parser: argparse.ArgumentParser) -> None:
+    _ingest_args(parser)
+
+
+def _run(args, config: Config) -> int:
+    from energy_anomaly.clean.stage import run_clean
+    from energy_anomaly.ingest.stage import run_ingest
+
+    spark = _session(config)
+    _print_ingest(run_ingest(spark, config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour))
+    _print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
+    return _model_stages(config)
+
+
+def _model_stages(config: Config) -> int:
+    empty = argparse.Namespace(bank_holidays=None, start=None, end=None, per_stratum=None, epochs=None, seed=None, model=None)
+    for stage in (_features, _train, _score):
+        stage(empty, config)
+    return 0
+
+
 COMMANDS = {
     "setup": ("resolve Delta's jars into the local cache and check Spark + Delta start", _setup_args, _setup),
     "ingest": ("raw LCL CSV (files, dirs, globs; plain or gzip) -> bronze/readings + bronze/quarantine", _ingest_args, _ingest),
     "clean": ("bronze/readings -> silver/readings (half-hourly grid) + silver/daily", _clean_args, _clean),
+    "features": ("silver/daily -> gold/features (per-household baselines, profile, shape and calendar features)", _features_args, _features),
+    "train": ("stratified sample of gold/features -> the three detectors + ensemble, saved with metadata", _train_args, _train),
+    "score": ("every complete household-day of a period by every model -> gold/anomaly_scores, gold/anomalies", _score_args, _score),
+    "run": ("ingest -> clean -> features -> train -> score", _run_args, _run),
     "generate": ("LCL-shaped readings at any scale (default: the full London shape), deterministic by --seed", _generate_args, _generate),
     "compare": ("distances between generated and real readings (daily totals, seasonal profiles, ...)", _compare_args, _compare),
     "inject": ("plant labelled synthetic anomalies into readings (CSV -> CSV, or Delta -> Delta)", _inject_args, _inject),

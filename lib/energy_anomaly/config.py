@@ -40,6 +40,28 @@ class CleanConfig:
 
 
 @dataclass(frozen=True)
+class FeaturesConfig:
+    bank_holidays: str = "data/lcl_sample/uk_bank_holidays.csv"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    start: str = "2013-01-01"
+    end: str = "2013-08-31"
+    per_stratum: int = 2000
+    seed: int = 42
+    threshold_quantile: float = 0.99
+    epochs: int = 30
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    start: str = "2013-09-01"
+    end: str = "2013-12-31"
+    flag_model: str = "ensemble"
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     sample_dir: str = "data/lcl_sample"
 
@@ -50,6 +72,9 @@ class Config:
     spark: SparkConfig = field(default_factory=SparkConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     clean: CleanConfig = field(default_factory=CleanConfig)
+    features: FeaturesConfig = field(default_factory=FeaturesConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     source: str = "<defaults>"
 
@@ -96,7 +121,10 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ConfigError(f"{config_path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{config_path}: the top level must be a mapping")
-    sections = {"spark": SparkConfig, "ingest": IngestConfig, "clean": CleanConfig, "demo": DemoConfig}
+    sections = {
+        "spark": SparkConfig, "ingest": IngestConfig, "clean": CleanConfig, "features": FeaturesConfig,
+        "train": TrainConfig, "score": ScoreConfig, "demo": DemoConfig,
+    }
     unknown = sorted(set(raw) - set(sections) - {"warehouse"})
     if unknown:
         raise ConfigError(f"{config_path}: unknown top-level keys: {', '.join(unknown)}")

@@ -62,3 +62,65 @@ SILVER_DAILY = T.StructType(
         T.StructField("daily_kwh", T.DoubleType(), True),
     ]
 )
+
+_FEATURE_DOUBLES = (
+    "daily_kwh", "baseline_7", "baseline_28", "dev_7", "dev_28", "level", "profile_dist_28", "profile_corr_28",
+    "night_share", "cv", "max_over_mean", "min_over_level", "zero_share", "max_repeat_share",
+)
+
+# What the per-household pandas core returns (features.core.household_features).
+HOUSEHOLD_FEATURES = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("day", T.DateType(), False),
+        T.StructField("is_complete", T.BooleanType(), False),
+        *[T.StructField(name, T.DoubleType(), True) for name in _FEATURE_DOUBLES],
+        T.StructField("profile", T.ArrayType(T.DoubleType(), True), False),
+    ]
+)
+
+GOLD_FEATURES = T.StructType(
+    HOUSEHOLD_FEATURES.fields
+    + [
+        T.StructField("day_of_week", T.IntegerType(), False),
+        T.StructField("is_weekend", T.BooleanType(), False),
+        T.StructField("is_holiday", T.BooleanType(), False),
+        T.StructField("season", T.StringType(), False),
+    ]
+)
+
+# gold/anomaly_scores: the contract's columns, plus ``month`` (the partition column, for BI by time).
+GOLD_SCORES = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("day", T.DateType(), False),
+        T.StructField("model", T.StringType(), False),
+        T.StructField("score", T.DoubleType(), True),
+        T.StructField("threshold", T.DoubleType(), False),
+        T.StructField("is_anomaly", T.BooleanType(), True),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("month", T.DateType(), False),
+    ]
+)
+
+GOLD_ANOMALIES = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("day", T.DateType(), False),
+        T.StructField("model", T.StringType(), False),
+        T.StructField("score", T.DoubleType(), True),
+        T.StructField("threshold", T.DoubleType(), False),
+        T.StructField("actual_kwh", T.DoubleType(), True),
+        T.StructField("expected_kwh", T.DoubleType(), True),
+        T.StructField("deviation_kwh", T.DoubleType(), True),
+        T.StructField("top_deviating_times", T.ArrayType(T.StringType()), True),
+        T.StructField("top_deviation_kwh", T.ArrayType(T.DoubleType()), True),
+        T.StructField("score_isolation_forest", T.DoubleType(), True),
+        T.StructField("score_conv1d_autoencoder", T.DoubleType(), True),
+        T.StructField("score_lstm_forecaster", T.DoubleType(), True),
+        T.StructField("tariff", T.StringType(), True),
+        T.StructField("acorn_group", T.StringType(), True),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("month", T.DateType(), False),
+    ]
+)

@@ -118,6 +118,8 @@ def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
 def build_session(spark_config: SparkConfig) -> SparkSession:
     """Build (or return) the session: embedded local by default, as given under spark-submit."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Python workers inherit this in local mode: TensorFlow's C++ start-up chatter stays out of the progress output.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     builder = SparkSession.builder.appName(spark_config.app_name)
     settings = dict(JOB_CONF)
     settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)

@@ -36,10 +36,22 @@ def read_table(spark: SparkSession, warehouse: str, table: str) -> DataFrame:
     return spark.read.format("delta").load(path)
 
 
+def without_nullability(data_type: T.DataType) -> T.DataType:
+    """The type with every nested nullable flag set: nullability is Delta's to enforce (NOT NULL
+    columns), not a reason to refuse an array whose elements happen to be non-null."""
+    if isinstance(data_type, T.ArrayType):
+        return T.ArrayType(without_nullability(data_type.elementType), True)
+    if isinstance(data_type, T.MapType):
+        return T.MapType(without_nullability(data_type.keyType), without_nullability(data_type.valueType), True)
+    if isinstance(data_type, T.StructType):
+        return T.StructType([T.StructField(f.name, without_nullability(f.dataType), True) for f in data_type.fields])
+    return data_type
+
+
 def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
     """The frame with columns in the declared order; raises if names or types differ."""
-    actual = {f.name: f.dataType for f in df.schema.fields}
-    expected = {f.name: f.dataType for f in schema.fields}
+    actual = {f.name: without_nullability(f.dataType) for f in df.schema.fields}
+    expected = {f.name: without_nullability(f.dataType) for f in schema.fields}
     if actual != expected:
         missing = sorted(set(expected) - set(actual))
         extra = sorted(set(actual) - set(expected))
@@ -78,11 +90,13 @@ def overwrite(df: DataFrame, warehouse: str, table: str, schema: T.StructType, p
     return path
 
 
-def replace_where(df: DataFrame, warehouse: str, table: str, schema: T.StructType, predicate: str) -> str:
+def replace_where(
+    df: DataFrame, warehouse: str, table: str, schema: T.StructType, predicate: str, partition_by: tuple[str, ...] = ()
+) -> str:
     """Replaces exactly the rows matching ``predicate`` with ``df`` in one commit (idempotent re-runs)."""
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
-    ensure_table(spark=df.sparkSession, path=path, schema=schema)
+    ensure_table(spark=df.sparkSession, path=path, schema=schema, partition_by=partition_by)
     checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
     return path
 

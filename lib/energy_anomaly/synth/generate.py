@@ -70,9 +70,13 @@ def with_templates(plan: DataFrame, n_templates: int) -> DataFrame:
     return plan.withColumn("template_id", F.floor(F.col("template_u") * n_templates).cast("int")).drop("template_u")
 
 
-def household_days(plan: DataFrame, seed: int, quirks: Quirks) -> DataFrame:
+HOUSEHOLDS_PER_PARTITION = 50  # ~1.5M rows per task and output file at the full shape
+
+
+def household_days(plan: DataFrame, seed: int, quirks: Quirks, n_partitions: int) -> DataFrame:
+    """Spreads households over partitions first: each becomes ~30k rows once exploded."""
     day = F.explode(F.sequence("first_day", "last_day")).alias("day")
-    days = plan.select("*", day)
+    days = plan.repartition(n_partitions, "household_id").select("*", day)
     is_missing_day = uniform(seed, "missing_day", F.col("household_id"), F.col("day")) < quirks.missing_day
     return days.where(~is_missing_day).withColumn("month", F.month("day")).withColumn("is_weekend", is_weekend(F.col("day")))
 
@@ -107,8 +111,9 @@ def to_readings(profiled: DataFrame, seed: int, quirks: Quirks) -> DataFrame:
 
 def generate_readings(plan: DataFrame, library: DataFrame, n_templates: int, shape: Shape, quirks: Quirks, seed: int) -> DataFrame:
     plan = plan.transform(with_templates, n_templates)
+    n_partitions = max(2, -(-shape.households // HOUSEHOLDS_PER_PARTITION))
     return (
-        household_days(plan, seed, quirks)
+        household_days(plan, seed, quirks, n_partitions)
         .transform(with_profiles, library, shape, seed)
         .transform(to_readings, seed, quirks)
     )

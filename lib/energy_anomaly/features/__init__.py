@@ -1,0 +1,1 @@
+"""Features: ``silver/daily`` -> ``gold/features``, one row per household-day."""

@@ -1,0 +1,65 @@
+"""The features stage: ``silver/daily`` -> ``gold/features``.
+
+Per household in pandas (``applyInPandas``, grouped by household: each household's days are
+one group), then calendar columns in Spark. Replaces the table in one commit.
+"""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from energy_anomaly import schemas, tables
+from energy_anomaly.clean.stage import SILVER_DAILY
+from energy_anomaly.features.core import household_features
+from energy_anomaly.synth.compare import season
+from energy_anomaly.synth.profiles import is_weekend
+
+logger = logging.getLogger(__name__)
+
+GOLD_FEATURES = "gold/features"
+
+
+def read_bank_holidays(spark: SparkSession, path: str) -> DataFrame:
+    """``Bank holidays,Type`` CSV (the LCL release's uk_bank_holidays.csv) -> (day)."""
+    # Read without header: the header line's "Bank holidays" is not a date and drops out below.
+    raw = spark.read.schema("holiday STRING, kind STRING").csv(path)
+    return raw.select(F.to_date(F.trim("holiday")).alias("day")).where(F.col("day").isNotNull()).distinct()
+
+
+def _household_features(frame: pd.DataFrame) -> pd.DataFrame:
+    return household_features(frame)
+
+
+def with_household_features(daily_df: DataFrame) -> DataFrame:
+    return (
+        daily_df.select("household_id", "day", "kwh", "is_complete")
+        .groupBy("household_id")
+        .applyInPandas(_household_features, schemas.HOUSEHOLD_FEATURES)
+    )
+
+
+def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
+    holidays = holidays_df.select("day", F.lit(True).alias("is_holiday"))
+    return (
+        features_df.join(F.broadcast(holidays), "day", how="left")
+        .withColumn("is_holiday", F.coalesce("is_holiday", F.lit(False)))
+        .withColumn("day_of_week", F.dayofweek("day"))
+        .withColumn("is_weekend", is_weekend(F.col("day")))
+        .withColumn("season", season(F.col("day")))
+        .select(*schemas.GOLD_FEATURES.fieldNames())
+    )
+
+
+def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int:
+    daily = tables.read_table(spark, warehouse, SILVER_DAILY)
+    features = (
+        with_household_features(daily)
+        .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
+        .repartitionByRange("household_id")
+        .sortWithinPartitions("household_id", "day")
+    )
+    path = tables.overwrite(features, warehouse, GOLD_FEATURES, schemas.GOLD_FEATURES)
+    return tables.last_commit_metrics(spark, path).get("numOutputRows", 0)

@@ -1,0 +1,11 @@
+"""Detectors: numpy/pandas cores with ``fit`` and ``score``, tested without Spark.
+
+| model | input | score (higher = more anomalous) |
+| --- | --- | --- |
+| ``isolation_forest`` | household-relative day features | ``-score_samples`` of scikit-learn's IsolationForest |
+| ``conv1d_autoencoder`` | the day's 48-slot profile in household units | reconstruction MSE |
+| ``lstm_forecaster`` | the previous 7 days' profiles | MSE of the forecast of the day's profile |
+| ``ensemble`` | the three scores, each calibrated on clean training scores | mean surprisal ``-log10(1 - ECDF)`` |
+"""
+MODELS = ("isolation_forest", "conv1d_autoencoder", "lstm_forecaster")
+ENSEMBLE = "ensemble"

@@ -1,0 +1,57 @@
+"""Conv1D autoencoder on the day's 48-slot profile (Keras); score = reconstruction MSE."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from energy_anomaly.models.inputs import SLOTS, profile_matrix
+from energy_anomaly.models.keras_runtime import fit_with_early_stopping, keras
+
+# Profiles are in units of the household's typical half-hour; log1p tames the peaks so the
+# reconstruction error is not just the size of the largest spike.
+
+
+def _transform(profiles: np.ndarray) -> np.ndarray:
+    return np.log1p(np.clip(profiles, 0.0, None))[..., None]
+
+
+def build(filters: int = 16, dropout: float = 0.1):
+    k = keras()
+    inputs = k.Input((SLOTS, 1))
+    x = k.layers.Conv1D(filters, 5, padding="same", activation="relu")(inputs)
+    x = k.layers.MaxPooling1D(2)(x)
+    x = k.layers.Conv1D(filters // 2, 5, padding="same", activation="relu")(x)
+    x = k.layers.MaxPooling1D(2)(x)
+    x = k.layers.Dropout(dropout)(x)
+    x = k.layers.Conv1D(filters // 2, 5, padding="same", activation="relu")(x)
+    x = k.layers.UpSampling1D(2)(x)
+    x = k.layers.Conv1D(filters, 5, padding="same", activation="relu")(x)
+    x = k.layers.UpSampling1D(2)(x)
+    outputs = k.layers.Conv1D(1, 5, padding="same")(x)
+    model = k.Model(inputs, outputs, name="conv1d_autoencoder")
+    model.compile(optimizer=k.optimizers.Adam(1e-3), loss="mse")
+    return model
+
+
+@dataclass
+class AutoencoderDetector:
+    epochs: int = 30
+    batch_size: int = 128
+    patience: int = 4
+    seed: int = 42
+    history: dict[str, float] = field(default_factory=dict)
+    model: object = None
+
+    def fit(self, features: pd.DataFrame) -> "AutoencoderDetector":
+        keras(seed=self.seed)
+        x = _transform(profile_matrix(features))
+        self.model = build()
+        self.history = fit_with_early_stopping(self.model, x, x, epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed)
+        return self
+
+    def score(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:
+        x = _transform(profile_matrix(features))
+        reconstruction = self.model.predict(x, batch_size=batch_size, verbose=0)
+        return ((reconstruction - x) ** 2).mean(axis=(1, 2))

@@ -1,0 +1,79 @@
+"""The trained artefact: three detectors, their calibrations and thresholds, and metadata.
+
+A bundle is a folder: ``metadata.json``, ``isolation_forest.joblib``, ``conv1d_autoencoder.keras``,
+``lstm_forecaster.keras``. ``model_version`` (in the metadata, and on every score row) is a
+hash of the metadata, so the same training gives the same version.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from energy_anomaly.models import ENSEMBLE, MODELS
+from energy_anomaly.models.autoencoder import AutoencoderDetector
+from energy_anomaly.models.ensemble import Calibration, ensemble_score
+from energy_anomaly.models.isolation_forest import IsolationForestDetector
+from energy_anomaly.models.keras_runtime import keras
+from energy_anomaly.models.lstm import LstmForecaster
+
+
+@dataclass
+class Bundle:
+    isolation_forest: IsolationForestDetector
+    conv1d_autoencoder: AutoencoderDetector
+    lstm_forecaster: LstmForecaster
+    calibrations: dict[str, Calibration]
+    thresholds: dict[str, float]
+    metadata: dict
+
+    @property
+    def version(self) -> str:
+        return self.metadata["model_version"]
+
+    def raw_scores(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``features``: whole households sorted by (household_id, day)."""
+        return {name: getattr(self, name).score(features) for name in MODELS}
+
+    def scores(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
+        raw = self.raw_scores(features)
+        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in MODELS])
+        return raw
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        joblib.dump(self.isolation_forest, folder / "isolation_forest.joblib")
+        self.conv1d_autoencoder.model.save(folder / "conv1d_autoencoder.keras")
+        self.lstm_forecaster.model.save(folder / "lstm_forecaster.keras")
+        document = dict(self.metadata)
+        document["calibrations"] = {name: dataclasses.asdict(c) for name, c in self.calibrations.items()}
+        document["thresholds"] = self.thresholds
+        document["history"] = {"conv1d_autoencoder": self.conv1d_autoencoder.history, "lstm_forecaster": self.lstm_forecaster.history}
+        (folder / "metadata.json").write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, threads: int = 1) -> "Bundle":
+        folder = Path(folder)
+        document = json.loads((folder / "metadata.json").read_text())
+        k = keras(threads=threads)
+        autoencoder = AutoencoderDetector(history=document["history"]["conv1d_autoencoder"])
+        autoencoder.model = k.models.load_model(folder / "conv1d_autoencoder.keras", compile=False)
+        lstm = LstmForecaster(history=document["history"]["lstm_forecaster"])
+        lstm.model = k.models.load_model(folder / "lstm_forecaster.keras", compile=False)
+        calibrations = {name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document.pop("calibrations").items()}
+        thresholds = document.pop("thresholds")
+        document.pop("history")
+        return cls(joblib.load(folder / "isolation_forest.joblib"), autoencoder, lstm, calibrations, thresholds, document)
+
+
+def version_of(metadata: dict) -> str:
+    text = json.dumps({k: v for k, v in metadata.items() if k != "trained_at"}, sort_keys=True, default=str)
+    return "v" + hashlib.sha256(text.encode()).hexdigest()[:12]

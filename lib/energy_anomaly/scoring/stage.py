@@ -1,0 +1,149 @@
+"""The score stage: ``gold/features`` + a model bundle -> ``gold/anomaly_scores``, ``gold/anomalies``.
+
+The bundle folder is shipped to the executors once (``SparkContext.addFile``) and loaded once per
+Python worker (a module-level cache keyed by its version), with TensorFlow on one thread per
+task. Work is grouped by household: each group sees its household's days plus the 7 days before
+the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pyspark import SparkFiles, StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from energy_anomaly import schemas, tables
+from energy_anomaly.features.stage import GOLD_FEATURES
+from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
+from energy_anomaly.models import MODELS
+from energy_anomaly.models.bundle import Bundle
+from energy_anomaly.models.inputs import HISTORY_DAYS
+from energy_anomaly.scoring.core import SCORED_MODELS, score_household
+from energy_anomaly.training.sample import filter_period
+
+logger = logging.getLogger(__name__)
+
+SCORES = "gold/anomaly_scores"
+ANOMALIES = "gold/anomalies"
+SLOT_MINUTES = 30
+
+WIDE = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("day", T.DateType(), False),
+        T.StructField("actual_kwh", T.DoubleType(), True),
+        T.StructField("expected_kwh", T.DoubleType(), True),
+        T.StructField("top_slots", T.ArrayType(T.IntegerType()), True),
+        T.StructField("top_deviation_kwh", T.ArrayType(T.DoubleType()), True),
+        *[T.StructField(f"score_{m}", T.DoubleType(), True) for m in SCORED_MODELS],
+    ]
+)
+
+_BUNDLES: dict[str, Bundle] = {}
+
+
+def worker_bundle(name: str) -> Bundle:
+    """The bundle shipped with addFile, loaded once per Python worker process."""
+    if name not in _BUNDLES:
+        threads = int(os.environ.get("ENERGY_ANOMALY_TASK_CPUS", "1"))
+        _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=threads)
+    return _BUNDLES[name]
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    days: int
+    score_rows: int
+    anomalies: int
+    version: str
+
+
+def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date) -> DataFrame:
+    def body(frame: pd.DataFrame) -> pd.DataFrame:
+        return score_household(frame, worker_bundle(bundle_name), start, end)
+
+    context = features_df.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
+    return context.groupBy("household_id").applyInPandas(body, WIDE)
+
+
+def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) -> DataFrame:
+    """Wide rows -> one row per household-day and model (the contract's anomaly_scores)."""
+    per_model = F.array(
+        *[
+            F.struct(F.lit(m).alias("model"), F.col(f"score_{m}").alias("score"), F.lit(thresholds[m]).alias("threshold"))
+            for m in SCORED_MODELS
+        ]
+    )
+    return (
+        wide_df.select("household_id", "day", F.inline(per_model))
+        .withColumn("is_anomaly", F.col("score") > F.col("threshold"))
+        .withColumn("model_version", F.lit(version))
+        .withColumn("month", F.trunc("day", "month"))
+        .select(*schemas.GOLD_SCORES.fieldNames())
+    )
+
+
+def slot_time(slot: F.Column) -> F.Column:
+    return F.format_string("%02d:%02d", (slot * SLOT_MINUTES / 60).cast("int"), slot * SLOT_MINUTES % 60)
+
+
+def to_anomalies(wide_df: DataFrame, households_df: DataFrame, model: str, thresholds: dict[str, float], version: str) -> DataFrame:
+    """Flagged household-days of ``model`` with what an analyst needs to act."""
+    households = households_df.select("household_id", "tariff", "acorn_group")
+    flagged = wide_df.where(F.col(f"score_{model}") > thresholds[model])
+    return (
+        flagged.join(households, "household_id", how="left")
+        .select(
+            "household_id", "day",
+            F.lit(model).alias("model"),
+            F.col(f"score_{model}").alias("score"),
+            F.lit(thresholds[model]).alias("threshold"),
+            "actual_kwh", "expected_kwh",
+            (F.col("actual_kwh") - F.col("expected_kwh")).alias("deviation_kwh"),
+            F.transform("top_slots", slot_time).alias("top_deviating_times"),
+            "top_deviation_kwh",
+            *[F.col(f"score_{m}") for m in MODELS],
+            "tariff", "acorn_group",
+            F.lit(version).alias("model_version"),
+            F.trunc("day", "month").alias("month"),
+        )
+        .select(*schemas.GOLD_ANOMALIES.fieldNames())
+    )
+
+
+def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, start: dt.date, end: dt.date, flag_model: str = "ensemble") -> ScoreResult:
+    bundle_path = Path(bundle_path)
+    bundle = Bundle.load(bundle_path)  # driver copy: thresholds and version
+    spark.sparkContext.addFile(str(bundle_path), recursive=True)
+    features = tables.read_table(spark, warehouse, GOLD_FEATURES)
+    households_path = tables.table_path(warehouse, HOUSEHOLDS_TABLE)
+    households = (
+        spark.read.format("delta").load(households_path) if tables.table_exists(spark, households_path)
+        else spark.createDataFrame([], schemas.SILVER_HOUSEHOLDS)
+    )
+    wide = score_wide(features, bundle_path.name, start, end).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        period = f"day >= '{start}' AND day <= '{end}'"
+        scores_path = tables.replace_where(
+            to_scores(wide, bundle.thresholds, bundle.version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
+        )
+        anomalies_path = tables.replace_where(
+            to_anomalies(wide, households, flag_model, bundle.thresholds, bundle.version), warehouse, ANOMALIES, schemas.GOLD_ANOMALIES, period,
+            partition_by=("month",),
+        )
+        days = wide.count()
+    finally:
+        wide.unpersist()
+    return ScoreResult(
+        days=days,
+        score_rows=tables.last_commit_metrics(spark, scores_path).get("numOutputRows", 0),
+        anomalies=tables.last_commit_metrics(spark, anomalies_path).get("numOutputRows", 0),
+        version=bundle.version,
+    )

@@ -1,0 +1,1 @@
+"""Training: a stratified sample of complete household-days -> a model bundle."""

@@ -1,0 +1,99 @@
+"""The train stage: ``gold/features`` (+ ``silver/households``) -> a model bundle.
+
+The sample is drawn on Spark; each sampled day gets its previous 7 days' profiles from its
+household's rows (per-household pandas); the sample is collected and fitted on the driver.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from energy_anomaly import schemas, tables
+from energy_anomaly.errors import EnergyAnomalyError
+from energy_anomaly.features.stage import GOLD_FEATURES
+from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
+from energy_anomaly.models.bundle import Bundle
+from energy_anomaly.models.inputs import HISTORY_DAYS, day_windows
+from energy_anomaly.training.fit import fit_bundle
+from energy_anomaly.training.sample import STRATUM, filter_period, stratified_sample
+
+logger = logging.getLogger(__name__)
+
+TRAINING_ROWS = T.StructType(
+    schemas.GOLD_FEATURES.fields
+    + [T.StructField(name, T.StringType(), True) for name in STRATUM if name not in schemas.GOLD_FEATURES.fieldNames()]
+    + [T.StructField("is_sampled", T.BooleanType(), False), T.StructField("history", T.ArrayType(T.DoubleType()), False)]
+)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    path: str
+    version: str
+    metadata: dict
+
+
+def models_dir(warehouse: str) -> Path:
+    return Path(tables.table_path(warehouse, "models"))
+
+
+def latest_bundle(warehouse: str) -> Path:
+    pointer = models_dir(warehouse) / "LATEST"
+    if not pointer.is_file():
+        raise EnergyAnomalyError(f"no trained model under {models_dir(warehouse)}: run train first")
+    return models_dir(warehouse) / pointer.read_text().strip()
+
+
+def _sampled_with_history(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.sort_values("day").reset_index(drop=True)
+    windows = day_windows(frame)
+    keep = frame["is_sampled"].to_numpy(bool)
+    out = frame[keep].copy()
+    out["history"] = [w.ravel().tolist() for w in windows[keep]]
+    return out
+
+
+def training_rows(features_df: DataFrame, sample_df: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
+    """The sampled days with their features, strata and 7-day history."""
+    context = features_df.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
+    strata = sample_df.select("household_id", "day", "acorn_group", "tariff", F.lit(True).alias("is_sampled"))
+    marked = context.join(strata, ["household_id", "day"], how="left").withColumn(
+        "is_sampled", F.coalesce("is_sampled", F.lit(False))
+    )
+    sampled_households = sample_df.select("household_id").distinct()
+    return marked.join(sampled_households, "household_id", how="left_semi").groupBy("household_id").applyInPandas(
+        _sampled_with_history, TRAINING_ROWS
+    )
+
+
+def run_train(
+    spark: SparkSession, warehouse: str, *, start: dt.date, end: dt.date, per_stratum: int, seed: int,
+    threshold_quantile: float, epochs: int,
+) -> TrainResult:
+    features = tables.read_table(spark, warehouse, GOLD_FEATURES)
+    households_path = tables.table_path(warehouse, HOUSEHOLDS_TABLE)
+    households = (
+        spark.read.format("delta").load(households_path) if tables.table_exists(spark, households_path)
+        else spark.createDataFrame([], schemas.SILVER_HOUSEHOLDS)
+    )
+    sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
+    rows = training_rows(features, sample, start, end).toPandas()
+    if len(rows) < 100:
+        raise EnergyAnomalyError(f"only {len(rows)} complete household-days in {start}..{end}: too few to train on")
+    logger.info("train: %d sampled days from %d households", len(rows), rows["household_id"].nunique())
+    bundle = fit_bundle(rows, seed=seed, threshold_quantile=threshold_quantile, train_start=start, train_end=end, epochs=epochs)
+    folder = bundle.save(models_dir(warehouse) / bundle.version)
+    (models_dir(warehouse) / "LATEST").write_text(bundle.version)
+    return TrainResult(str(folder), bundle.version, bundle.metadata)
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    return Bundle.load(path)
+

@@ -1,0 +1,52 @@
+"""Day features of one household, on tiny inline data (pandas only)."""
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from energy_anomaly.features.core import household_features, longest_repeat
+
+SHAPE = np.concatenate([np.full(12, 0.2), np.linspace(0.3, 1.0, 24), np.full(12, 0.5)])
+
+
+def daily(days):
+    """days: list of (offset, values or None for an incomplete day)."""
+    rows = []
+    for offset, values in days:
+        complete = values is not None
+        kwh = list(values) if complete else [0.1] * 40 + [None] * 8
+        rows.append(("H", dt.date(2013, 1, 1) + dt.timedelta(days=offset), kwh, complete))
+    return pd.DataFrame(rows, columns=["household_id", "day", "kwh", "is_complete"])
+
+
+def test_baselines_use_previous_days_only_and_calendar_gaps():
+    days = [(i, SHAPE * (1 + i)) for i in range(5)] + [(9, SHAPE * 10)]
+    f = household_features(daily(days)).set_index("day")
+    totals = {i: SHAPE.sum() * (1 + i) for i in range(5)}
+    assert np.isnan(f["baseline_7"].iloc[0]) and np.isnan(f["baseline_7"].iloc[2])  # fewer than 3 previous days
+    assert f["baseline_7"].iloc[3] == pytest.approx(np.mean([totals[0], totals[1], totals[2]]))
+    assert f["dev_7"].iloc[4] == pytest.approx(totals[4] / np.mean([totals[i] for i in range(4)]) - 1)
+    # day 9: the previous 7 calendar days are days 2..8, of which 2, 3, 4 exist
+    assert f["baseline_7"].iloc[5] == pytest.approx(np.mean([totals[2], totals[3], totals[4]]))
+
+
+def test_shape_features_see_reversal_stuck_and_zero_days():
+    normal = [(i, SHAPE) for i in range(28)]
+    stuck = SHAPE.copy()
+    stuck[20:32] = stuck[20]  # inside the ramp, away from the flat night and evening
+    f = household_features(daily(normal + [(28, SHAPE[::-1]), (29, stuck), (30, np.zeros(48)), (31, None)]))
+    reversed_day, stuck_day, zero_day, incomplete = f.iloc[28], f.iloc[29], f.iloc[30], f.iloc[31]
+    assert f.iloc[27]["profile_corr_28"] == pytest.approx(1.0)
+    assert f.iloc[27]["profile_dist_28"] == pytest.approx(0.0, abs=1e-12)
+    assert reversed_day["profile_corr_28"] < 0
+    assert stuck_day["max_repeat_share"] == pytest.approx(12 / 48)
+    assert zero_day["zero_share"] == 1.0 and zero_day["dev_28"] == pytest.approx(-1.0)
+    assert not incomplete["is_complete"] and np.isnan(incomplete["dev_7"]) and np.isnan(incomplete["daily_kwh"])
+    assert f.iloc[27]["level"] == pytest.approx(SHAPE.mean())
+    np.testing.assert_allclose(f.iloc[27]["profile"], SHAPE / SHAPE.mean())
+
+
+def test_longest_repeat_runs():
+    x = np.array([[1.0] * 5 + list(range(43))])
+    assert longest_repeat(x)[0] == 5
