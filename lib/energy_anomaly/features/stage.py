@@ -26,7 +26,7 @@ def read_bank_holidays(spark: SparkSession, path: str) -> DataFrame:
     """``Bank holidays,Type`` CSV (the LCL release's uk_bank_holidays.csv) -> (day)."""
     # Read without header: the header line's "Bank holidays" is not a date and drops out below.
     raw = spark.read.schema("holiday STRING, kind STRING").csv(path)
-    return raw.select(F.to_date(F.trim("holiday")).alias("day")).where(F.col("day").isNotNull()).distinct()
+    return raw.select(F.trim("holiday").try_cast("date").alias("day")).where(F.col("day").isNotNull()).distinct()
 
 
 def _household_features(frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,12 +9,21 @@ import pandas as pd
 from energy_anomaly.models.inputs import SLOTS, profile_matrix
 from energy_anomaly.models.keras_runtime import fit_with_early_stopping, keras
 
-# Profiles are in units of the household's typical half-hour; log1p tames the peaks so the
-# reconstruction error is not just the size of the largest spike.
+EPS = 1e-6
 
 
 def _transform(profiles: np.ndarray) -> np.ndarray:
-    return np.log1p(np.clip(profiles, 0.0, None))[..., None]
+    """The day's shape: values over the day's own mean, log1p to tame peaks.
+
+    Why the day's own mean: in household units most theft lowers every value, and a smaller day
+    reconstructs with a smaller error (measured AUC 0.41 on injected real days). Level changes
+    are the forecaster's and the IsolationForest's job; the autoencoder judges shape, and an
+    all-zero day (outage) is unlike any shape it learned.
+    """
+    x = np.clip(profiles, 0.0, None)
+    mean = x.mean(axis=1, keepdims=True)
+    shape = np.where(mean > EPS, x / np.maximum(mean, EPS), 0.0)
+    return np.log1p(shape)[..., None]
 
 
 def build(filters: int = 16, dropout: float = 0.1):

@@ -1,0 +1,70 @@
+"""Each detector's core, without Spark: fits on clean real days, ranks injected days higher."""
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from energy_anomaly.models.autoencoder import AutoencoderDetector
+from energy_anomaly.models.ensemble import Calibration, ensemble_score, threshold
+from energy_anomaly.models.inputs import day_windows
+from energy_anomaly.models.isolation_forest import IsolationForestDetector
+from energy_anomaly.models.lstm import LstmForecaster
+from tests.models.conftest import TEST_START
+
+
+def split(days):
+    clean, injected, labels = days
+    train = clean[(pd.to_datetime(clean["day"]).dt.date < TEST_START) & clean["is_complete"]].reset_index(drop=True)
+    test = injected[(pd.to_datetime(injected["day"]).dt.date >= TEST_START)].reset_index(drop=True)
+    kind = {(h, d): k for h, d, k in zip(labels["household_id"], labels["day"], labels["anomaly_type"])}
+    types = np.array([kind.get((h, d), "") for h, d in zip(test["household_id"], test["day"])])
+    return train, test, types, test["is_complete"].to_numpy(bool)
+
+
+def auc_for(types, scores, complete, kinds):
+    """AUC of the given anomaly types against clean days (other types left out)."""
+    selected = complete & ((types == "") | np.isin(types, kinds))
+    return roc_auc_score(np.isin(types[selected], kinds), scores[selected])
+
+
+# What each model is built to see, with margins below what was measured on these rows
+# (IF 0.84 overall; AE spike 0.80, h3 0.80; LSTM outage 0.84, spike 0.82). Flat days (h5, stuck)
+# are known blind spots of the two Keras models: MSE favours smooth outputs.
+@pytest.mark.parametrize(
+    ("detector", "kinds", "min_auc"),
+    [
+        (lambda: IsolationForestDetector(seed=1), None, 0.75),
+        (lambda: AutoencoderDetector(seed=1, epochs=15), ["spike", "h3"], 0.68),
+        (lambda: LstmForecaster(seed=1, epochs=15), ["outage", "spike"], 0.7),
+    ],
+    ids=["isolation_forest", "conv1d_autoencoder", "lstm_forecaster"],
+)
+def test_detector_ranks_injected_days_above_clean_ones(days, detector, kinds, min_auc):
+    train, test, types, complete = split(days)
+    scores = detector().fit(train).score(test)
+    assert scores.shape == (len(test),) and np.isfinite(scores[complete]).all()
+    kinds = kinds or sorted(set(types) - {""})
+    assert np.isin(types[complete], kinds).sum() >= 10
+    assert auc_for(types, scores, complete, kinds) > min_auc
+
+
+def test_windows_hold_the_previous_seven_days(days):
+    clean, _, _ = days
+    one = clean[clean["household_id"] == clean["household_id"].iloc[0]].reset_index(drop=True)
+    windows = day_windows(one)
+    assert windows.shape == (len(one), 7, 48)
+    i = 40
+    np.testing.assert_allclose(windows[i, -1], np.asarray(one["profile"].iloc[i - 1], dtype=float))
+    np.testing.assert_allclose(windows[i, 0], np.asarray(one["profile"].iloc[i - 7], dtype=float))
+    np.testing.assert_allclose(windows[0], np.ones((7, 48)))  # no past: flat profile
+
+
+def test_calibration_surprisal_and_thresholds():
+    train = np.arange(1000, dtype=float)
+    calibration = Calibration.fit(train)
+    s = calibration.surprisal(np.array([-5.0, 500.0, 990.0, 5000.0]))
+    assert s[0] == 0.0 and s[1] == pytest.approx(np.log10(2), rel=0.01)
+    assert s[2] == pytest.approx(2.0, rel=0.05) and s[3] == pytest.approx(np.log10(1001))
+    assert np.all(np.diff(s) > 0)
+    assert threshold(train, 0.99) == pytest.approx(989.01)
+    np.testing.assert_allclose(ensemble_score([np.array([1.0, 3.0]), np.array([3.0, 3.0])]), [2.0, 3.0])
