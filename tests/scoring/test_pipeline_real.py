@@ -11,7 +11,7 @@ from energy_anomaly.clean.stage import run_clean
 from energy_anomaly.features.stage import run_features
 from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.models.bundle import Bundle
-from energy_anomaly.scoring.core import score_household
+from energy_anomaly.scoring.core import score_households
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.tables import read_table
 from energy_anomaly.training.stage import run_train
@@ -56,7 +56,7 @@ def test_spark_scores_equal_the_raw_core(spark, scored):
         .where((F.col("household_id") == household) & (F.col("day") >= START - dt.timedelta(days=7)) & (F.col("day") <= END))
         .toPandas()
     )
-    raw = score_household(frame, Bundle.load(trained.path), START, END).set_index("day")
+    raw = score_households(frame, Bundle.load(trained.path), START, END).set_index("day")
     spark_scores = (
         read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("household_id") == household)
         .toPandas().pivot(index="day", columns="model", values="score")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import SLOTS, profile_matrix
-from energy_anomaly.models.keras_runtime import fit_with_early_stopping, keras
+from energy_anomaly.models.keras_runtime import fit_with_early_stopping, infer, keras
 
 EPS = 1e-6
 
@@ -62,5 +62,5 @@ class AutoencoderDetector:
 
     def score(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:
         x = _transform(profile_matrix(features))
-        reconstruction = self.model.predict(x, batch_size=batch_size, verbose=0)
+        reconstruction = infer(self.model, x, batch_size)
         return ((reconstruction - x) ** 2).mean(axis=(1, 2))

@@ -37,14 +37,20 @@ class Bundle:
     def version(self) -> str:
         return self.metadata["model_version"]
 
-    def raw_scores(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        """``features``: whole households sorted by (household_id, day)."""
-        return {name: getattr(self, name).score(features) for name in MODELS}
+    def scores_and_forecast(self, features: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Every model's score and the LSTM's forecast profile, from one pass of each model.
+        ``features``: whole households sorted by (household_id, day)."""
+        forecast = self.lstm_forecaster.forecast(features)
+        raw = {
+            "isolation_forest": self.isolation_forest.score(features),
+            "conv1d_autoencoder": self.conv1d_autoencoder.score(features),
+            "lstm_forecaster": self.lstm_forecaster.score(features, forecast=forecast),
+        }
+        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in MODELS])
+        return raw, forecast
 
     def scores(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
-        raw = self.raw_scores(features)
-        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in MODELS])
-        return raw
+        return self.scores_and_forecast(features)[0]
 
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)

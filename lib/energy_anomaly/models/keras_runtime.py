@@ -35,3 +35,13 @@ def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patien
         "final_val_loss": float(history.history["val_loss"][-1]),
         "best_val_loss": float(min(history.history["val_loss"])),
     }
+
+
+def infer(model, x, batch_size: int = 4096):
+    """Inference by calling the model on chunks: ``model.predict`` costs tens of milliseconds per
+    call in set-up, which dominates when scoring is grouped into many small batches."""
+    import numpy as np
+
+    if len(x) == 0:
+        return np.zeros((0, *model.output_shape[1:]))
+    return np.concatenate([np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, day_windows, profile_matrix
-from energy_anomaly.models.keras_runtime import fit_with_early_stopping, keras
+from energy_anomaly.models.keras_runtime import fit_with_early_stopping, infer, keras
 
 
 def _transform(x: np.ndarray) -> np.ndarray:
@@ -55,9 +55,10 @@ class LstmForecaster:
 
     def forecast(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:
         """The expected profile of each day, in household units (× ``level`` gives kWh)."""
-        return np.expm1(self.model.predict(_transform(windows_of(features)), batch_size=batch_size, verbose=0))
+        return np.expm1(infer(self.model, _transform(windows_of(features)), batch_size))
 
-    def score(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:
-        forecast = _transform(self.forecast(features, batch_size))
+    def score(self, features: pd.DataFrame, batch_size: int = 4096, forecast: np.ndarray | None = None) -> np.ndarray:
+        """Forecast error; pass ``forecast`` when it was already computed for these rows."""
+        expected = _transform(self.forecast(features, batch_size) if forecast is None else forecast)
         actual = _transform(profile_matrix(features))
-        return ((forecast - actual) ** 2).mean(axis=1)
+        return ((expected - actual) ** 2).mean(axis=1)

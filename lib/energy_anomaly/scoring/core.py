@@ -12,12 +12,12 @@ TOP_SLOTS = 3
 SCORED_MODELS = (*MODELS, ENSEMBLE)
 
 
-def score_household(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.DataFrame:
-    """``frame``: one household's feature rows from 7 days before ``start`` to ``end``.
+def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.DataFrame:
+    """``frame``: whole households' feature rows from 7 days before ``start`` to ``end``.
     Returns one wide row per complete day in [start, end]."""
-    frame = frame.sort_values("day").reset_index(drop=True)
-    scores = bundle.scores(frame)
-    expected = bundle.lstm_forecaster.forecast(frame) * frame["level"].to_numpy()[:, None]
+    frame = frame.sort_values(["household_id", "day"]).reset_index(drop=True)
+    scores, forecast = bundle.scores_and_forecast(frame)
+    expected = forecast * frame["level"].to_numpy()[:, None]
     actual = profile_matrix(frame) * frame["level"].to_numpy()[:, None]
     deviation = np.abs(actual - expected)
     top = np.argsort(-deviation, axis=1)[:, :TOP_SLOTS]

@@ -25,7 +25,7 @@ from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.models import MODELS
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.scoring.core import SCORED_MODELS, score_household
+from energy_anomaly.scoring.core import SCORED_MODELS, score_households
 from energy_anomaly.training.sample import filter_period
 
 logger = logging.getLogger(__name__)
@@ -65,12 +65,16 @@ class ScoreResult:
     version: str
 
 
-def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date) -> DataFrame:
+def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
+    """Groups are hash buckets of households: every household's days stay in one group (its
+    history windows need them), and each group is scored in a few large model calls."""
+
     def body(frame: pd.DataFrame) -> pd.DataFrame:
-        return score_household(frame, worker_bundle(bundle_name), start, end)
+        return score_households(frame, worker_bundle(bundle_name), start, end)
 
     context = features_df.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
-    return context.groupBy("household_id").applyInPandas(body, WIDE)
+    bucket = F.pmod(F.xxhash64("household_id"), F.lit(n_groups)).alias("bucket")
+    return context.groupBy(bucket).applyInPandas(body, WIDE)
 
 
 def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) -> DataFrame:
@@ -128,7 +132,8 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
         spark.read.format("delta").load(households_path) if tables.table_exists(spark, households_path)
         else spark.createDataFrame([], schemas.SILVER_HOUSEHOLDS)
     )
-    wide = score_wide(features, bundle_path.name, start, end).persist(StorageLevel.MEMORY_AND_DISK)
+    n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    wide = score_wide(features, bundle_path.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         period = f"day >= '{start}' AND day <= '{end}'"
         scores_path = tables.replace_where(
