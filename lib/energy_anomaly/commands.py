@@ -91,9 +91,7 @@ def _demo(args, config: Config) -> int:
     from energy_anomaly.clean.stage import run_clean
     from energy_anomaly.ingest.stage import run_ingest
 
-    sample = Path(args.sample_dir or config.demo.sample_dir)
-    if not sample.is_absolute() and not sample.exists():
-        sample = REPO_ROOT / sample
+    sample = Path(args.sample_dir) if args.sample_dir else Path(_sample_path(config))
     started = time.monotonic()
     spark = _session(config)
     print(f"demo: the real LCL sample in {sample} -> Delta warehouse {Path(config.warehouse).resolve()}")
@@ -159,11 +157,14 @@ def _inject(args, config: Config) -> int:
 
 
 # --- generate ----------------------------------------------------------------------------------
+def _resolve(path: str) -> str:
+    """A relative path from the working directory, else from the repository (the shipped sample)."""
+    candidate = Path(path)
+    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
+
+
 def _sample_path(config: Config, *parts: str) -> str:
-    sample = Path(config.demo.sample_dir)
-    if not sample.is_absolute() and not sample.exists():
-        sample = REPO_ROOT / sample
-    return str(sample.joinpath(*parts))
+    return str(Path(_resolve(config.demo.sample_dir)).joinpath(*parts))
 
 
 def _generate_args(parser: argparse.ArgumentParser) -> None:
@@ -240,11 +241,6 @@ def _compare(args, config: Config) -> int:
 # --- features, train, score, run ---------------------------------------------------------------
 def _features_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bank-holidays", help="uk_bank_holidays.csv (default from the config)")
-
-
-def _resolve(path: str) -> str:
-    candidate = Path(path)
-    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
 
 
 def _features(args, config: Config) -> int:

@@ -48,7 +48,7 @@ def check_day(kind, old, new, p):
     elif kind == "spike":
         changed = np.flatnonzero(new != old)
         assert len(changed) <= p["count"] and 5 <= p["multiplier"] <= 15
-        np.testing.assert_allclose(new[changed], np.maximum(old[changed], old.mean()) * p["multiplier"])
+        np.testing.assert_allclose(new[changed], np.minimum(np.maximum(old[changed], old.mean()) * p["multiplier"], 12.0))
     elif kind == "stuck":
         s, d = int(p["start_slot"]), int(p["duration_slots"])
         assert 6 <= d <= 16 and (new[s : s + d] == old[s]).all()

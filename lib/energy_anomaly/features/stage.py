@@ -12,10 +12,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from energy_anomaly import schemas, tables
+from energy_anomaly.calendar import is_weekend, season
 from energy_anomaly.clean.stage import SILVER_DAILY
 from energy_anomaly.features.core import household_features
-from energy_anomaly.synth.compare import season
-from energy_anomaly.synth.profiles import is_weekend
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,13 @@
 """Conv1D autoencoder on the day's 48-slot profile (Keras); score = reconstruction MSE."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import SLOTS, profile_matrix
-from energy_anomaly.models.keras_runtime import fit_with_early_stopping, infer, keras
+from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
 
 EPS = 1e-6
 
@@ -45,19 +45,11 @@ def build(filters: int = 16, dropout: float = 0.1):
 
 
 @dataclass
-class AutoencoderDetector:
-    epochs: int = 30
-    batch_size: int = 128
-    patience: int = 4
-    seed: int = 42
-    history: dict[str, float] = field(default_factory=dict)
-    model: object = None
-
+class AutoencoderDetector(KerasDetector):
     def fit(self, features: pd.DataFrame) -> "AutoencoderDetector":
         keras(seed=self.seed)
         x = _transform(profile_matrix(features))
-        self.model = build()
-        self.history = fit_with_early_stopping(self.model, x, x, epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed)
+        self.fit_model(build(), x, x)
         return self
 
     def score(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:

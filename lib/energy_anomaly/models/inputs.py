@@ -1,6 +1,8 @@
 """Detector inputs from ``gold/features`` rows (pandas): feature matrix, profiles, day windows."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -22,7 +24,9 @@ def feature_matrix(features: pd.DataFrame, fill: dict[str, float]) -> np.ndarray
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:
     """(n, 48) profiles in household units; missing slots as the row's mean (complete days have none)."""
     x = np.array([[np.nan if v is None else v for v in p] for p in features["profile"]], dtype=float).reshape(-1, SLOTS)
-    row_mean = np.nanmean(np.where(np.isnan(x), np.nan, x), axis=1, keepdims=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing row: flat 1.0 below
+        row_mean = np.nanmean(x, axis=1, keepdims=True)
     return np.where(np.isnan(x), np.nan_to_num(row_mean, nan=1.0), x)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 _configured = False
 
@@ -23,6 +24,23 @@ def keras(threads: int = 1, seed: int = 42):
         _configured = True
     keras_module.utils.set_random_seed(seed)
     return keras_module
+
+
+@dataclass
+class KerasDetector:
+    """Training settings and state shared by the Keras detectors."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    patience: int = 4
+    seed: int = 42
+    history: dict[str, float] = field(default_factory=dict)
+    model: object = None
+
+    def fit_model(self, model, x, y) -> None:
+        """Fits ``model`` with early stopping on a 15 % validation split; keeps the best weights."""
+        self.model = model
+        self.history = fit_with_early_stopping(model, x, y, epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed)
 
 
 def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patience: int, seed: int) -> dict[str, float]:

@@ -1,13 +1,13 @@
 """LSTM forecaster (Keras): the day's profile from the household's previous 7 days; score = MSE."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, day_windows, profile_matrix
-from energy_anomaly.models.keras_runtime import fit_with_early_stopping, infer, keras
+from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
 
 
 def _transform(x: np.ndarray) -> np.ndarray:
@@ -33,24 +33,14 @@ def build(units: int = 48, dropout: float = 0.1):
 
 
 @dataclass
-class LstmForecaster:
-    epochs: int = 30
-    batch_size: int = 128
-    patience: int = 4
-    seed: int = 42
-    history: dict[str, float] = field(default_factory=dict)
-    model: object = None
-
+class LstmForecaster(KerasDetector):
     def fit(self, features: pd.DataFrame) -> "LstmForecaster":
         """``features``: whole households sorted by day (windows look back 7 calendar days);
         only rows with ``is_train`` (default: all complete rows) are training targets."""
         keras(seed=self.seed)
         windows, target = _transform(windows_of(features)), _transform(profile_matrix(features))
         train = features["is_train"].to_numpy(bool) if "is_train" in features else features["is_complete"].to_numpy(bool)
-        self.model = build()
-        self.history = fit_with_early_stopping(
-            self.model, windows[train], target[train], epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed
-        )
+        self.fit_model(build(), windows[train], target[train])
         return self
 
     def forecast(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:

@@ -12,7 +12,7 @@ Detection in AMI Using Customers' Consumption Patterns", IEEE Trans. Smart Grid 
 | ``h4`` | the day's mean × a random factor per reading | factors ~ U(0.1, 0.8) each |
 | ``h5`` | the day's mean at every reading | — |
 | ``h6`` | the day reversed in time | — |
-| ``spike`` | a few readings many times normal | count ~ U{1..3}, multiplier ~ U(5, 15) of max(reading, day mean) |
+| ``spike`` | a few readings many times normal | count ~ U{1..3}, multiplier ~ U(5, 15) of max(reading, day mean), capped at 12 kWh |
 | ``stuck`` | one value repeated for hours | start slot, duration ~ U{6..16} half-hours (3–8 h) |
 | ``outage`` | the whole day zero | — |
 | ``level_shift`` | several consecutive days scaled | n_days ~ U{3..7}, factor ~ U(0.3, 0.6) or U(1.6, 2.5) |
@@ -24,6 +24,9 @@ from typing import Callable
 import numpy as np
 
 THEFT_LOW, THEFT_HIGH = 0.1, 0.8
+# Spikes stay within what a domestic supply can deliver (the ingest bound): a larger value would
+# be quarantined by ingest and its labelled day lost to scoring.
+SPIKE_CAP_KWH = 12.0
 Params = dict[str, float]
 
 
@@ -63,7 +66,7 @@ def spike(x: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, Params]:
     multiplier = rng.uniform(5.0, 15.0)
     slots = rng.choice(len(x), size=count, replace=False)
     out = x.copy()
-    out[slots] = np.maximum(x[slots], x.mean()) * multiplier
+    out[slots] = np.minimum(np.maximum(x[slots], x.mean()) * multiplier, SPIKE_CAP_KWH)
     return out, {"count": float(count), "multiplier": multiplier}
 
 

@@ -12,18 +12,11 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from energy_anomaly.synth.profiles import complete_days, is_weekend
+from energy_anomaly.calendar import is_weekend, season
+from energy_anomaly.synth.profiles import complete_days
 
 QUANTILES = (0.05, 0.5, 0.95)
 SEASONS = ("winter", "spring", "summer", "autumn")
-
-
-def season(day: F.Column) -> F.Column:
-    month = F.month(day)
-    return (
-        F.when(month.isin(12, 1, 2), "winter").when(month.isin(3, 4, 5), "spring")
-        .when(month.isin(6, 7, 8), "summer").otherwise("autumn")
-    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from energy_anomaly.synth.profiles import is_weekend
+from energy_anomaly.calendar import is_weekend
 from energy_anomaly.synth.random import gaussian, lognormal_unit_mean, uniform
 
 LCL_START, LCL_END = dt.date(2011, 11, 23), dt.date(2014, 2, 28)

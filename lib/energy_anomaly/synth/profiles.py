@@ -9,6 +9,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from energy_anomaly.calendar import is_weekend
 from energy_anomaly.clean.daily import to_daily
 from energy_anomaly.clean.dedupe import filter_on_grid, with_duplicates_resolved
 from energy_anomaly.clean.grid import to_grid
@@ -16,10 +17,6 @@ from energy_anomaly.errors import EnergyAnomalyError
 
 MONTHS = 12
 DAY_TYPES = 2
-
-
-def is_weekend(day: F.Column) -> F.Column:
-    return F.dayofweek(day).isin(1, 7)
 
 
 def complete_days(readings_df: DataFrame) -> DataFrame:
