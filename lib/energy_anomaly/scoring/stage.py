@@ -143,12 +143,12 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
             to_anomalies(wide, households, flag_model, bundle.thresholds, bundle.version), warehouse, ANOMALIES, schemas.GOLD_ANOMALIES, period,
             partition_by=("month",),
         )
-        days = wide.count()
     finally:
         wide.unpersist()
+    score_rows = tables.last_commit_metrics(spark, scores_path).get("numOutputRows", 0)
     return ScoreResult(
-        days=days,
-        score_rows=tables.last_commit_metrics(spark, scores_path).get("numOutputRows", 0),
+        days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
+        score_rows=score_rows,
         anomalies=tables.last_commit_metrics(spark, anomalies_path).get("numOutputRows", 0),
         version=bundle.version,
     )
