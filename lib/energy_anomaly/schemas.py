@@ -124,3 +124,14 @@ GOLD_ANOMALIES = T.StructType(
         T.StructField("month", T.DateType(), False),
     ]
 )
+
+# Labels written by ``inject``: one row per labelled household-day, parameters as JSON.
+LABELS = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("day", T.DateType(), False),
+        T.StructField("anomaly_type", T.StringType(), False),
+        T.StructField("params", T.StringType(), True),
+        T.StructField("seed", T.LongType(), False),
+    ]
+)

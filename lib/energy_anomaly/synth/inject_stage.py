@@ -21,7 +21,8 @@ from energy_anomaly.ingest.parse import select_readings
 from energy_anomaly.ingest.sources import discover
 from energy_anomaly.ingest.stage import parse_sources
 from energy_anomaly.synth.spark_inject import select_labels, with_injected_anomalies
-from energy_anomaly.tables import table_exists
+from energy_anomaly import schemas
+from energy_anomaly.tables import check_schema, table_exists
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def run_inject(
         StorageLevel.MEMORY_AND_DISK
     )
     try:
-        labels = select_labels(injected, seed)
+        labels = check_schema(select_labels(injected, seed), schemas.LABELS, "labels")
         if is_delta:
             injected.select(*columns).write.format("delta").mode("overwrite").option("overwriteSchema", True).save(output_path)
             labels.write.format("delta").mode("overwrite").option("overwriteSchema", True).save(labels_path)

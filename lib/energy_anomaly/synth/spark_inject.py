@@ -10,16 +10,6 @@ from pyspark.sql import types as T
 
 from energy_anomaly.synth.inject import inject_frame
 
-LABELS = T.StructType(
-    [
-        T.StructField("household_id", T.StringType(), False),
-        T.StructField("day", T.DateType(), False),
-        T.StructField("anomaly_type", T.StringType(), False),
-        T.StructField("params", T.StringType(), True),
-        T.StructField("seed", T.LongType(), False),
-    ]
-)
-
 
 def with_injected_anomalies(readings_df: DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]) -> DataFrame:
     """Readings (``household_id``, ``ts``, ``kwh``, any other columns kept) with anomalies planted,
