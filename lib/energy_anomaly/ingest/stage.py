@@ -133,7 +133,8 @@ def run_ingest(
             warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(reading_paths),
         )
         seen = lines.get
-        with_rejects = [s for s in reading_sources if s.path in set(seen["files_with_rejects"])]
+        files_with_rejects = set(seen["files_with_rejects"])
+        with_rejects = [s for s in reading_sources if s.path in files_with_rejects]
         quarantine = spark.createDataFrame([], schemas.BRONZE_QUARANTINE)
         if with_rejects:
             quarantine = select_quarantine(parse_sources(spark, with_rejects, max_kwh_per_halfhour))
