@@ -88,23 +88,15 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _demo(args, config: Config) -> int:
-    from energy_anomaly.clean.stage import run_clean
-    from energy_anomaly.ingest.stage import run_ingest
-
     sample = Path(args.sample_dir) if args.sample_dir else Path(_sample_path(config))
     started = time.monotonic()
     spark = _session(config)
     print(f"demo: the real LCL sample in {sample} -> Delta warehouse {Path(config.warehouse).resolve()}")
-    ingested = run_ingest(
-        spark,
-        config.warehouse,
+    _pipeline(
+        spark, config,
         [str(sample / "halfhourly_2013"), str(sample / "datastore")],
         [str(sample / "informations_households.csv.gz")],
-        config.ingest.max_kwh_per_halfhour,
     )
-    _print_ingest(ingested)
-    _print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
-    _model_stages(config)
     print(f"demo: done in {time.monotonic() - started:.1f} s; tables under {Path(config.warehouse).resolve()}")
     return 0
 
@@ -304,11 +296,15 @@ def _run_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args, config: Config) -> int:
+    return _pipeline(_session(config), config, args.input, args.households)
+
+
+def _pipeline(spark, config: Config, inputs: list[str], households: list[str] | None) -> int:
+    """ingest -> clean -> features -> train -> score: what ``run`` and ``demo`` both do."""
     from energy_anomaly.clean.stage import run_clean
     from energy_anomaly.ingest.stage import run_ingest
 
-    spark = _session(config)
-    _print_ingest(run_ingest(spark, config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour))
+    _print_ingest(run_ingest(spark, config.warehouse, inputs, households, config.ingest.max_kwh_per_halfhour))
     _print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
     return _model_stages(config)
 

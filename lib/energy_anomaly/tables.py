@@ -48,6 +48,12 @@ def without_nullability(data_type: T.DataType) -> T.DataType:
     return data_type
 
 
+def read_table_or_empty(spark: SparkSession, warehouse: str, table: str, schema: T.StructType) -> DataFrame:
+    """The table, or an empty frame of its schema where no stage has written it (optional inputs)."""
+    path = table_path(warehouse, table)
+    return spark.read.format("delta").load(path) if table_exists(spark, path) else spark.createDataFrame([], schema)
+
+
 def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
     """The frame with columns in the declared order; raises if names or types differ."""
     actual = {f.name: without_nullability(f.dataType) for f in df.schema.fields}
@@ -99,6 +105,11 @@ def replace_where(
     ensure_table(spark=df.sparkSession, path=path, schema=schema, partition_by=partition_by)
     checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
     return path
+
+
+def rows_written(spark: SparkSession, path: str) -> int:
+    """Rows the latest commit wrote, as Delta recorded them."""
+    return last_commit_metrics(spark, path).get("numOutputRows", 0)
 
 
 def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:

@@ -11,7 +11,6 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT
-from energy_anomaly.schemas import SLOTS_PER_DAY
 
 
 def household_window():

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 
-import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -28,15 +27,11 @@ def read_bank_holidays(spark: SparkSession, path: str) -> DataFrame:
     return raw.select(F.trim("holiday").try_cast("date").alias("day")).where(F.col("day").isNotNull()).distinct()
 
 
-def _household_features(frame: pd.DataFrame) -> pd.DataFrame:
-    return household_features(frame)
-
-
 def with_household_features(daily_df: DataFrame) -> DataFrame:
     return (
         daily_df.select("household_id", "day", "kwh", "is_complete")
         .groupBy("household_id")
-        .applyInPandas(_household_features, schemas.HOUSEHOLD_FEATURES)
+        .applyInPandas(household_features, schemas.HOUSEHOLD_FEATURES)
     )
 
 
@@ -61,4 +56,4 @@ def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int
         .sortWithinPartitions("household_id", "day")
     )
     path = tables.overwrite(features, warehouse, GOLD_FEATURES, schemas.GOLD_FEATURES)
-    return tables.last_commit_metrics(spark, path).get("numOutputRows", 0)
+    return tables.rows_written(spark, path)

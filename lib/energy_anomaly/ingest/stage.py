@@ -143,10 +143,10 @@ def run_ingest(
             parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
             quarantine = quarantine.unionByName(select_quarantine(parsed_households))
             households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
-            n_households = tables.last_commit_metrics(spark, households_path).get("numOutputRows", 0)
+            n_households = tables.rows_written(spark, households_path)
         quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_paths))
 
-    readings = tables.last_commit_metrics(spark, readings_path).get("numOutputRows", 0)
+    readings = tables.rows_written(spark, readings_path)
     written = (
         spark.read.format("delta").load(quarantine_path)
         .where(source_predicate(all_paths))

@@ -80,6 +80,12 @@ class Bundle:
         return cls(joblib.load(folder / "isolation_forest.joblib"), autoencoder, lstm, calibrations, thresholds, document)
 
 
+def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], str]:
+    """What a bundle's scores are judged by, without loading its models."""
+    document = json.loads((Path(folder) / "metadata.json").read_text())
+    return document["thresholds"], document["model_version"]
+
+
 def version_of(metadata: dict) -> str:
     text = json.dumps({k: v for k, v in metadata.items() if k != "trained_at"}, sort_keys=True, default=str)
     return "v" + hashlib.sha256(text.encode()).hexdigest()[:12]

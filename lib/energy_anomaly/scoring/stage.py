@@ -23,7 +23,7 @@ from energy_anomaly import schemas, tables
 from energy_anomaly.features.stage import GOLD_FEATURES
 from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.models import MODELS
-from energy_anomaly.models.bundle import Bundle
+from energy_anomaly.models.bundle import Bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.core import SCORED_MODELS, score_households
 from energy_anomaly.training.sample import filter_period
@@ -124,31 +124,28 @@ def to_anomalies(wide_df: DataFrame, households_df: DataFrame, model: str, thres
 
 def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, start: dt.date, end: dt.date, flag_model: str = "ensemble") -> ScoreResult:
     bundle_path = Path(bundle_path)
-    bundle = Bundle.load(bundle_path)  # driver copy: thresholds and version
+    # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
+    thresholds, version = read_thresholds_and_version(bundle_path)
     spark.sparkContext.addFile(str(bundle_path), recursive=True)
     features = tables.read_table(spark, warehouse, GOLD_FEATURES)
-    households_path = tables.table_path(warehouse, HOUSEHOLDS_TABLE)
-    households = (
-        spark.read.format("delta").load(households_path) if tables.table_exists(spark, households_path)
-        else spark.createDataFrame([], schemas.SILVER_HOUSEHOLDS)
-    )
+    households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     wide = score_wide(features, bundle_path.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         period = f"day >= '{start}' AND day <= '{end}'"
         scores_path = tables.replace_where(
-            to_scores(wide, bundle.thresholds, bundle.version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
+            to_scores(wide, thresholds, version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
         )
         anomalies_path = tables.replace_where(
-            to_anomalies(wide, households, flag_model, bundle.thresholds, bundle.version), warehouse, ANOMALIES, schemas.GOLD_ANOMALIES, period,
+            to_anomalies(wide, households, flag_model, thresholds, version), warehouse, ANOMALIES, schemas.GOLD_ANOMALIES, period,
             partition_by=("month",),
         )
     finally:
         wide.unpersist()
-    score_rows = tables.last_commit_metrics(spark, scores_path).get("numOutputRows", 0)
+    score_rows = tables.rows_written(spark, scores_path)
     return ScoreResult(
         days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
         score_rows=score_rows,
-        anomalies=tables.last_commit_metrics(spark, anomalies_path).get("numOutputRows", 0),
-        version=bundle.version,
+        anomalies=tables.rows_written(spark, anomalies_path),
+        version=version,
     )

@@ -39,19 +39,28 @@ def numbered_households(spark: SparkSession, households_path: list[str]) -> tupl
     return spark.createDataFrame(numbered, "info_row LONG, tariff STRING, acorn STRING, acorn_group STRING"), len(rows)
 
 
-def _kwh_text(null_text: str) -> F.Column:
-    return F.when(F.col("is_null"), F.lit(null_text)).otherwise(F.concat(F.lit(" "), F.format_string("%.3f", "kwh"), F.lit(" ")))
+NULL_TEXT = "Null"  # how both LCL layouts write a missing reading
+
+
+def block_of(household_id: F.Column) -> F.Column:
+    """Kaggle block name of a generated household (``MAC000001`` .. ``MAC000050`` -> ``block_0``)."""
+    number = F.substring(household_id, 4, 6).cast("int") - 1
+    return F.concat(F.lit("block_"), F.floor(number / HOUSEHOLDS_PER_BLOCK).cast("string"))
+
+
+def _kwh_text() -> F.Column:
+    return F.when(F.col("is_null"), F.lit(NULL_TEXT)).otherwise(F.concat(F.lit(" "), F.format_string("%.3f", "kwh"), F.lit(" ")))
 
 
 def _csv_lines(readings: DataFrame, layout: str) -> DataFrame:
-    block = F.concat(F.lit("block_"), F.floor((F.substring("household_id", 4, 6).cast("int") - 1) / HOUSEHOLDS_PER_BLOCK).cast("string"))
+    block = block_of(F.col("household_id"))
     ts = F.date_format("ts", "yyyy-MM-dd HH:mm:ss")
     if layout == "kaggle":
-        cols = [F.col("household_id").alias("LCLid"), ts.alias("tstp"), _kwh_text("Null").alias("energy(kWh/hh)")]
+        cols = [F.col("household_id").alias("LCLid"), ts.alias("tstp"), _kwh_text().alias("energy(kWh/hh)")]
     else:
         cols = [
             F.col("household_id").alias("LCLid"), F.col("tariff").alias("stdorToU"),
-            F.concat(ts, F.lit(".0000000")).alias("DateTime"), _kwh_text("Null").alias("KWH/hh (per half hour) "),
+            F.concat(ts, F.lit(".0000000")).alias("DateTime"), _kwh_text().alias("KWH/hh (per half hour) "),
             F.col("acorn").alias("Acorn"), F.col("acorn_group").alias("Acorn_grouped"),
         ]
     return readings.select(block.alias("block"), "household_id", "ts", *cols)
@@ -68,7 +77,7 @@ def write_csv(readings: DataFrame, out: str, layout: str, compression: str) -> N
 
 
 def write_household_info(plan: DataFrame, out: str) -> None:
-    block = F.concat(F.lit("block_"), F.floor((F.substring("household_id", 4, 6).cast("int") - 1) / HOUSEHOLDS_PER_BLOCK).cast("string"))
+    block = block_of(F.col("household_id"))
     plan.select(
         F.col("household_id").alias("LCLid"), F.col("tariff").alias("stdorToU"), F.col("acorn").alias("Acorn"),
         F.col("acorn_group").alias("Acorn_grouped"), block.alias("file"),

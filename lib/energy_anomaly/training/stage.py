@@ -19,7 +19,6 @@ from energy_anomaly import schemas, tables
 from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.features.stage import GOLD_FEATURES
 from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
-from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import HISTORY_DAYS, day_windows
 from energy_anomaly.training.fit import fit_bundle
 from energy_anomaly.training.sample import STRATUM, filter_period, stratified_sample
@@ -78,11 +77,7 @@ def run_train(
     threshold_quantile: float, epochs: int,
 ) -> TrainResult:
     features = tables.read_table(spark, warehouse, GOLD_FEATURES)
-    households_path = tables.table_path(warehouse, HOUSEHOLDS_TABLE)
-    households = (
-        spark.read.format("delta").load(households_path) if tables.table_exists(spark, households_path)
-        else spark.createDataFrame([], schemas.SILVER_HOUSEHOLDS)
-    )
+    households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
     sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
     rows = training_rows(features, sample, start, end).toPandas()
     if len(rows) < 100:
@@ -93,7 +88,4 @@ def run_train(
     (models_dir(warehouse) / "LATEST").write_text(bundle.version)
     return TrainResult(str(folder), bundle.version, bundle.metadata)
 
-
-def load_bundle(path: str | Path) -> Bundle:
-    return Bundle.load(path)
 
