@@ -1,6 +1,7 @@
 """One session-scoped, Delta-enabled Spark for every Spark test (UTC, Arrow on, UI off)."""
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from energy_anomaly.config import REPO_ROOT, SparkConfig
 
 SAMPLE_DIR = REPO_ROOT / "data" / "lcl_sample"
 SHARED_LCL = REPO_ROOT.parent / "shared" / "data" / "lcl"
+SCORED_START, SCORED_END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 
 TEST_SPARK = SparkConfig(
     master="local[2]",
@@ -39,3 +41,23 @@ def shared_lcl() -> Path:
     if not (SHARED_LCL / "halfhourly_2013").is_dir():
         pytest.skip(f"{SHARED_LCL} is not on this machine (it is in CI and on developer machines)")
     return SHARED_LCL
+
+
+@pytest.fixture(scope="session")
+def scored(spark, tmp_path_factory):
+    """ingest -> clean -> features -> train -> score on 4 real households of the sample (shared by
+    the scoring and evaluation tests: training is the slow part)."""
+    from energy_anomaly.clean.stage import run_clean
+    from energy_anomaly.features.stage import run_features
+    from energy_anomaly.ingest.stage import run_ingest
+    from energy_anomaly.scoring.stage import run_score
+    from energy_anomaly.training.stage import run_train
+
+    warehouse = str(tmp_path_factory.mktemp("pipeline") / "warehouse")
+    files = [str(SAMPLE_DIR / "halfhourly_2013" / f"MAC00000{i}.csv.gz") for i in (2, 3, 4, 5)]
+    run_ingest(spark, warehouse, files, [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
+    run_clean(spark, warehouse, 4)
+    run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"))
+    trained = run_train(spark, warehouse, start=dt.date(2013, 1, 1), end=dt.date(2013, 8, 31), per_stratum=400, seed=3, threshold_quantile=0.99, epochs=2)
+    result = run_score(spark, warehouse, trained.path, start=SCORED_START, end=SCORED_END)
+    return warehouse, trained, result

@@ -66,6 +66,11 @@ SILVER_DAILY = T.StructType(
 _FEATURE_DOUBLES = (
     "daily_kwh", "baseline_7", "baseline_28", "dev_7", "dev_28", "level", "profile_dist_28", "profile_corr_28",
     "night_share", "cv", "max_over_mean", "min_over_level", "zero_share", "max_repeat_share",
+    "log_total", "log_peak", "roughness",
+    *(f"z_{name}" for name in (
+        "log_total", "log_peak", "cv", "roughness", "night_share", "max_over_mean", "zero_share",
+        "max_repeat_share", "profile_corr_28", "profile_dist_28",
+    )),
 )
 
 # What the per-household pandas core returns (features.core.household_features).
@@ -133,5 +138,20 @@ LABELS = T.StructType(
         T.StructField("anomaly_type", T.StringType(), False),
         T.StructField("params", T.StringType(), True),
         T.StructField("seed", T.LongType(), False),
+    ]
+)
+
+# One row per evaluation run, model, slice and metric (CONTRACT.md); the run's context alongside.
+GOLD_METRICS = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("model", T.StringType(), False),
+        T.StructField("slice", T.StringType(), False),
+        T.StructField("metric", T.StringType(), False),
+        T.StructField("value", T.DoubleType(), False),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("period_start", T.DateType(), False),
+        T.StructField("period_end", T.DateType(), False),
+        T.StructField("evaluated_at", T.TimestampType(), False),
     ]
 )

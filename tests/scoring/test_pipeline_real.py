@@ -7,32 +7,16 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from energy_anomaly.clean.stage import run_clean
-from energy_anomaly.features.stage import run_features
-from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.models.bundle import Bundle
-from energy_anomaly.scoring.core import score_households
 from energy_anomaly.scoring.stage import run_score
+from energy_anomaly.scoring.core import score_households
 from energy_anomaly.tables import read_table
-from energy_anomaly.training.stage import run_train
-from tests.conftest import SAMPLE_DIR
+from tests.conftest import SCORED_END as END
+from tests.conftest import SCORED_START as START
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-START, END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 MODELS = {"isolation_forest", "conv1d_autoencoder", "lstm_forecaster", "ensemble"}
-
-
-@pytest.fixture(scope="module")
-def scored(spark, tmp_path_factory):
-    warehouse = str(tmp_path_factory.mktemp("pipeline") / "warehouse")
-    files = [str(SAMPLE_DIR / "halfhourly_2013" / f"MAC00000{i}.csv.gz") for i in (2, 3, 4, 5)]
-    run_ingest(spark, warehouse, files, [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
-    run_clean(spark, warehouse, 4)
-    run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"))
-    trained = run_train(spark, warehouse, start=dt.date(2013, 1, 1), end=dt.date(2013, 8, 31), per_stratum=400, seed=3, threshold_quantile=0.99, epochs=2)
-    result = run_score(spark, warehouse, trained.path, start=START, end=END)
-    return warehouse, trained, result
 
 
 def test_every_complete_day_is_scored_by_every_model(spark, scored):

@@ -103,3 +103,19 @@ def test_same_seed_same_output_other_seed_different(real_household):
 def test_unknown_type_is_refused(real_household):
     with pytest.raises(ValueError, match="unknown anomaly types"):
         inject_household(real_household, seed=1, rate=0.1, start=START, end=END, types=("h9",))
+
+
+def test_types_are_balanced_by_labelled_days_and_rate_is_the_labelled_share():
+    # The protocol's rate over 600 households × 122 days of a flat 0.5 kWh (labels are what is
+    # counted here, not values): ~3,600 labelled days, so each type's share is within ±0.02.
+    days = pd.date_range("2013-09-01", periods=122 * 48, freq="30min")
+    labels = pd.concat(
+        inject_household(pd.DataFrame({"household_id": f"MAC{n:06d}", "ts": days, "kwh": 0.5}), seed=9, rate=0.05,
+                         start=dt.date(2013, 9, 1), end=dt.date(2013, 12, 31))[1]
+        for n in range(600)
+    )
+    share = len(labels) / (600 * 122)
+    assert 0.045 < share < 0.055
+    per_type = labels["anomaly_type"].value_counts(normalize=True)
+    assert set(per_type.index) == set(ANOMALY_TYPES)
+    assert per_type.between(0.08, 0.12).all(), per_type.to_dict()

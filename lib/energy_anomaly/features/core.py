@@ -14,6 +14,14 @@ Rolling work is O(rows): each household's days are put on a continuous daily ind
 | ``night_share`` | share of the day's kWh in 01:00–06:00 |
 | ``cv``, ``max_over_mean``, ``min_over_level`` | spread, peakiness, base load relative to the household |
 | ``zero_share``, ``max_repeat_share`` | zero readings, longest run of one repeated value (stuck meter), over 48 |
+| ``log_total``, ``log_peak`` | log of daily kWh + 0.5 and of the largest half-hour + 0.05 (an outage stays finite) |
+| ``roughness`` | mean absolute step between consecutive half-hours / the day's mean (shuffled or flattened days) |
+| ``z_<stat>`` | the statistic against the household's own previous 28 days: (x - median) / robust spread |
+
+The ``z_`` features make one day comparable across households: a flat-profile household's normal
+``cv`` is another's anomaly. The spread is the interquartile range / 1.349 (the standard
+deviation's robust estimate, a skip-list rolling quantile: O(rows log window)), floored per
+statistic so a household whose statistic never moves does not turn noise into large z.
 """
 from __future__ import annotations
 
@@ -27,9 +35,19 @@ NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
 EPS = 1e-6
 MIN_DAYS_7, MIN_DAYS_28 = 3, 7
 
+TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
+IQR_TO_SIGMA = 1.349
+# Statistic -> floor of its spread: about the smallest change that matters for that statistic.
+RELATIVE_FLOORS = {
+    "log_total": 0.05, "log_peak": 0.05, "cv": 0.05, "roughness": 0.05, "night_share": 0.02,
+    "max_over_mean": 0.25, "zero_share": 1 / SLOTS, "max_repeat_share": 1 / SLOTS,
+    "profile_corr_28": 0.05, "profile_dist_28": 0.05,
+}
+RELATIVE_FEATURES = [f"z_{name}" for name in RELATIVE_FLOORS]
 FEATURE_COLUMNS = [
     "baseline_7", "baseline_28", "dev_7", "dev_28", "level", "profile_dist_28", "profile_corr_28",
     "night_share", "cv", "max_over_mean", "min_over_level", "zero_share", "max_repeat_share",
+    "log_total", "log_peak", "roughness", *RELATIVE_FEATURES,
 ]
 
 
@@ -55,6 +73,15 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     denominator = np.sqrt(np.nansum(a_c**2, axis=1) * np.nansum(b_c**2, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
+
+
+def relative_to_history(stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors: dict[str, float]) -> pd.DataFrame:
+    """Each column against the same column's previous 28 calendar days (NaN days skipped)."""
+    history = stats.reindex(calendar).rolling(28, min_periods=MIN_DAYS_28)
+    median = history.median().shift(1).reindex(stats.index)
+    spread = ((history.quantile(0.75) - history.quantile(0.25)) / IQR_TO_SIGMA).shift(1).reindex(stats.index)
+    spread = spread.clip(lower=pd.Series(floors), axis=1)
+    return ((stats - median) / spread).add_prefix("z_")
 
 
 def household_features(daily: pd.DataFrame) -> pd.DataFrame:
@@ -84,6 +111,8 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
     complete_profiles = pd.DataFrame(np.where(complete[:, None], profile, np.nan), index=index).reindex(calendar)
     mean_profile = complete_profiles.rolling(28, min_periods=MIN_DAYS_28).mean().shift(1).reindex(index).to_numpy()
 
+    # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
+    has_history = ~np.isnan(mean_profile).all(axis=1)
     day_mean = total / SLOTS
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
@@ -98,15 +127,20 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
                 "dev_28": total / baseline_28 - 1,
                 "level": level,
                 "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
-                "profile_corr_28": rowwise_corr(profile, mean_profile),
+                "profile_corr_28": np.where(has_history, np.nan_to_num(rowwise_corr(profile, mean_profile)), np.nan),
                 "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
                 "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
                 "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),
                 "min_over_level": np.nanmin(x, axis=1) / np.maximum(level, EPS),
                 "zero_share": (x == 0).sum(axis=1) / SLOTS,
                 "max_repeat_share": longest_repeat(x) / SLOTS,
+                "log_total": np.log(total + TOTAL_OFFSET_KWH),
+                "log_peak": np.log(np.nanmax(x, axis=1) + PEAK_OFFSET_KWH),
+                "roughness": np.nanmean(np.abs(np.diff(x, axis=1)), axis=1) / np.maximum(day_mean, EPS),
             }
         )
+    stats = out[list(RELATIVE_FLOORS)].where(np.repeat(complete[:, None], len(RELATIVE_FLOORS), axis=1)).set_axis(index)
+    out = pd.concat([out, relative_to_history(stats, calendar, RELATIVE_FLOORS).reset_index(drop=True)], axis=1)
     out["profile"] = [list(row) for row in np.where(np.isnan(profile), None, profile)]
     for column in FEATURE_COLUMNS + ["daily_kwh"]:
         out[column] = out[column].astype(float).where(np.isfinite(out[column].astype(float)))

@@ -1,4 +1,12 @@
-"""Conv1D autoencoder on the day's 48-slot profile (Keras); score = reconstruction MSE."""
+"""Conv1D autoencoder on the day's 48-slot profile (Keras).
+
+Score, two-sided and household-relative: ``|log((e + 1e-4) / (median e of the 7 previous days + 1e-4))|``
+with ``e`` the reconstruction MSE. A day that reconstructs much worse than the household's recent
+days has a shape the household does not make (shuffled, reversed, spiky); one that reconstructs
+much better has lost the household's usual detail (flat, empty, stuck): what tampered, stalled
+or dead meters produce. The household's own errors are the yardstick, so an erratic household is
+not flagged for being erratic.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,10 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.models.inputs import SLOTS, profile_matrix
+from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, profile_matrix, windows_of
 from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
 
 EPS = 1e-6
+ERROR_FLOOR = 1e-4
 
 
 def _transform(profiles: np.ndarray) -> np.ndarray:
@@ -52,7 +61,13 @@ class AutoencoderDetector(KerasDetector):
         self.fit_model(build(), x, x)
         return self
 
-    def score(self, features: pd.DataFrame, batch_size: int = 4096) -> np.ndarray:
-        x = _transform(profile_matrix(features))
-        reconstruction = infer(self.model, x, batch_size)
-        return ((reconstruction - x) ** 2).mean(axis=(1, 2))
+    def errors(self, profiles: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        x = _transform(profiles)
+        return ((infer(self.model, x, batch_size) - x) ** 2).mean(axis=(1, 2))
+
+    def score(self, features: pd.DataFrame, batch_size: int = 4096, windows: np.ndarray | None = None) -> np.ndarray:
+        """The score above; pass ``windows`` when already computed for these rows."""
+        windows = windows_of(features) if windows is None else windows
+        error = self.errors(profile_matrix(features), batch_size)
+        usual = np.median(self.errors(windows.reshape(-1, SLOTS), batch_size).reshape(-1, HISTORY_DAYS), axis=1)
+        return np.abs(np.log((error + ERROR_FLOOR) / (usual + ERROR_FLOOR)))

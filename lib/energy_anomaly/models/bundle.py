@@ -19,6 +19,7 @@ import pandas as pd
 from energy_anomaly.models import ENSEMBLE, MODELS
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.ensemble import Calibration, ensemble_score
+from energy_anomaly.models.inputs import windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
 from energy_anomaly.models.lstm import LstmForecaster
@@ -40,11 +41,12 @@ class Bundle:
     def scores_and_forecast(self, features: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every model's score and the LSTM's forecast profile, from one pass of each model.
         ``features``: whole households sorted by (household_id, day)."""
-        forecast = self.lstm_forecaster.forecast(features)
+        windows = windows_of(features)
+        forecast = self.lstm_forecaster.forecast(features, windows=windows)
         raw = {
             "isolation_forest": self.isolation_forest.score(features),
-            "conv1d_autoencoder": self.conv1d_autoencoder.score(features),
-            "lstm_forecaster": self.lstm_forecaster.score(features, forecast=forecast),
+            "conv1d_autoencoder": self.conv1d_autoencoder.score(features, windows=windows),
+            "lstm_forecaster": self.lstm_forecaster.score(features, forecast=forecast, windows=windows),
         }
         raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in MODELS])
         return raw, forecast

@@ -6,19 +6,19 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from energy_anomaly.features.core import RELATIVE_FEATURES
+
 SLOTS = 48
 HISTORY_DAYS = 7
 
-# Household-relative features only: comparable across households of any size.
-IF_FEATURES = [
-    "dev_7", "dev_28", "profile_dist_28", "profile_corr_28", "night_share", "cv",
-    "max_over_mean", "min_over_level", "zero_share", "max_repeat_share",
-]
+# Each day statistic against the household's own previous 28 days (see features.core): a day is
+# judged by how unlike its own household it is, so one forest serves households of any size.
+IF_FEATURES = RELATIVE_FEATURES
 
 
-def feature_matrix(features: pd.DataFrame, fill: dict[str, float]) -> np.ndarray:
-    """IF_FEATURES with gaps (a household's first days) filled by training medians."""
-    return features[IF_FEATURES].astype(float).fillna(fill).to_numpy()
+def feature_matrix(features: pd.DataFrame) -> np.ndarray:
+    """IF_FEATURES; a household's first days, without 28 days of history, count as typical (0)."""
+    return features[IF_FEATURES].astype(float).fillna(0.0).to_numpy()
 
 
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:
@@ -63,3 +63,10 @@ def _household_windows(days: np.ndarray, profiles: np.ndarray, complete: np.ndar
         available = ~np.isnan(window).any(axis=1)
         fill = window[available].mean(axis=0) if available.any() else np.ones(SLOTS)
         out[i] = np.where(available[:, None], window, fill)
+
+
+def windows_of(features: pd.DataFrame) -> np.ndarray:
+    """Precomputed ``history`` (7 × 48 flattened) when the rows carry it, else built here."""
+    if "history" in features.columns:
+        return np.array([np.asarray(h, dtype=float) for h in features["history"]]).reshape(-1, HISTORY_DAYS, SLOTS)
+    return day_windows(features)

@@ -86,7 +86,7 @@ def draw_level_shift(rng: np.random.Generator) -> Params:
     """A level shift's parameters; it scales this day and the next n_days - 1 (see inject)."""
     down = rng.uniform() < 0.5
     factor = rng.uniform(0.3, 0.6) if down else rng.uniform(1.6, 2.5)
-    return {"n_days": float(rng.integers(3, 8)), "factor": factor}
+    return {"n_days": float(rng.integers(LEVEL_SHIFT_MIN_DAYS, LEVEL_SHIFT_MAX_DAYS + 1)), "factor": factor}
 
 
 DAY_ANOMALIES: dict[str, Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, Params]]] = {
@@ -95,3 +95,6 @@ DAY_ANOMALIES: dict[str, Callable[[np.ndarray, np.random.Generator], tuple[np.nd
 }
 LEVEL_SHIFT = "level_shift"
 ANOMALY_TYPES = (*DAY_ANOMALIES, LEVEL_SHIFT)
+LEVEL_SHIFT_MIN_DAYS, LEVEL_SHIFT_MAX_DAYS = 3, 7
+# Household-days one pick of each type labels on average: what balancing the types by days needs.
+DAYS_PER_PICK = {**{kind: 1.0 for kind in DAY_ANOMALIES}, LEVEL_SHIFT: (LEVEL_SHIFT_MIN_DAYS + LEVEL_SHIFT_MAX_DAYS) / 2}

@@ -2,9 +2,11 @@
 
 Which days, which type and which parameters are drawn from a generator seeded by
 ``(seed, crc32(household_id), day)``, so the result depends only on the seed and the input rows,
-never on partitioning or row order. A day in ``[start, end]`` is picked with probability ``rate``
-and gets one type, uniformly among ``types``. A ``level_shift`` picked on day d scales d and the
-following ``n_days - 1`` days (within the period) that were not picked themselves.
+never on partitioning or row order. Types are balanced by labelled days, not by picks: a
+``level_shift`` labels 5 days on average, so it is picked a fifth as often as a one-day type, and
+days are picked at the rate that makes ``rate`` the expected share of labelled household-days.
+A ``level_shift`` picked on day d scales d and the following ``n_days - 1`` days (within the
+period) that were not picked themselves.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.synth.anomalies import ANOMALY_TYPES, DAY_ANOMALIES, LEVEL_SHIFT, draw_level_shift
+from energy_anomaly.synth.anomalies import ANOMALY_TYPES, DAY_ANOMALIES, DAYS_PER_PICK, LEVEL_SHIFT, draw_level_shift
 
 LABEL_COLUMNS = ["household_id", "day", "anomaly_type", "params", "seed"]
 
@@ -27,13 +29,17 @@ def day_rng(seed: int, household_id: str, day: dt.date) -> np.random.Generator:
 
 def plan_days(household_id: str, days: Iterable[dt.date], *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]):
     """{day: (anomaly_type, rng)} for the picked days of one household."""
+    weights = np.array([1.0 / DAYS_PER_PICK[kind] for kind in types])
+    pick_rate = rate * weights.sum() / len(types)  # = rate / (labelled days per pick)
+    cumulative = np.cumsum(weights / weights.sum())
     plan = {}
     for day in days:
         if not start <= day <= end:
             continue
         rng = day_rng(seed, household_id, day)
-        if rng.uniform() < rate:
-            plan[day] = (types[int(rng.integers(0, len(types)))], rng)
+        if rng.uniform() < pick_rate:
+            kind = int(np.searchsorted(cumulative, rng.uniform(), side="right"))
+            plan[day] = (types[min(kind, len(types) - 1)], rng)
     return plan
 
 

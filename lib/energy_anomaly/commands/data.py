@@ -1,0 +1,168 @@
+"""Data subcommands: setup, ingest, clean, and the synthetic-data tools generate, inject, compare."""
+from __future__ import annotations
+
+import argparse
+import time
+
+from energy_anomaly.commands.common import parse_date, print_clean, print_ingest, sample_path, session
+from energy_anomaly.config import Config
+
+
+# --- setup -------------------------------------------------------------------------------------
+def _setup_args(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def _setup(args, config: Config) -> int:
+    """Resolves Delta's jars (cached after the first run) and proves Spark + Delta work."""
+    import tempfile
+
+    spark = session(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        spark.range(3).write.format("delta").save(f"{tmp}/check")
+        n = spark.read.format("delta").load(f"{tmp}/check").count()
+    print(f"setup: Spark {spark.version} with Delta Lake ready ({n} rows round-tripped)")
+    return 0
+
+
+# --- ingest ------------------------------------------------------------------------------------
+def _ingest_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)")
+    parser.add_argument("--households", action="append", help="informations_households.csv (repeatable)")
+
+
+def _ingest(args, config: Config) -> int:
+    from energy_anomaly.ingest.stage import run_ingest
+
+    result = run_ingest(session(config), config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour)
+    print_ingest(result)
+    return 0
+
+
+# --- clean -------------------------------------------------------------------------------------
+def _clean_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-gap-slots", type=int, help="interpolate gaps up to this many half-hours (default from config)")
+
+
+def _clean(args, config: Config) -> int:
+    from energy_anomaly.clean.stage import run_clean
+
+    max_gap = args.max_gap_slots if args.max_gap_slots is not None else config.clean.max_gap_slots
+    print_clean(run_clean(session(config), config.warehouse, max_gap))
+    return 0
+
+
+# --- inject ------------------------------------------------------------------------------------
+def _inject_args(parser: argparse.ArgumentParser) -> None:
+    from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+
+    parser.add_argument("--input", required=True, help="LCL CSV file/dir/glob, or a Delta readings table")
+    parser.add_argument("--output", required=True, help="CSV folder (CSV input) or Delta table (Delta input)")
+    parser.add_argument("--labels", required=True, help="where the labels go (same format as the output)")
+    parser.add_argument("--start", type=parse_date, required=True, help="first day that may be injected (YYYY-MM-DD)")
+    parser.add_argument("--end", type=parse_date, required=True, help="last day that may be injected (YYYY-MM-DD)")
+    parser.add_argument("--rate", type=float, default=0.05, help="share of household-days injected (default 0.05)")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--types", default=",".join(ANOMALY_TYPES), help=f"comma-separated subset of {','.join(ANOMALY_TYPES)}")
+
+
+def _inject(args, config: Config) -> int:
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+
+    types = tuple(t.strip() for t in args.types.split(",") if t.strip())
+    unknown = sorted(set(types) - set(ANOMALY_TYPES))
+    if unknown or not types:
+        raise EnergyAnomalyError(f"unknown anomaly types {unknown}; choose from {', '.join(ANOMALY_TYPES)}")
+    if not 0 < args.rate <= 1 or args.start > args.end:
+        raise EnergyAnomalyError("--rate must be in (0, 1] and --start not after --end")
+    inject(config, args.input, args.output, args.labels, seed=args.seed, rate=args.rate, start=args.start, end=args.end, types=types)
+    return 0
+
+
+def inject(config: Config, source: str, output: str, labels: str, *, seed: int, rate: float, start, end, types=None) -> None:
+    from energy_anomaly.synth.anomalies import ANOMALY_TYPES
+    from energy_anomaly.synth.inject_stage import run_inject
+
+    result = run_inject(
+        session(config), input_path=source, output_path=output, labels_path=labels,
+        seed=seed, rate=rate, start=start, end=end, types=types or ANOMALY_TYPES,
+        max_kwh=config.ingest.max_kwh_per_halfhour,
+    )
+    print(f"inject: {result.readings:,} readings written to {output}; labels in {labels}")
+    for kind, n in sorted(result.labelled_days.items()):
+        print(f"  {kind}: {n:,} household-days")
+    if result.not_carried:
+        print(f"  {result.not_carried:,} input lines were not readings (ingest would quarantine them) and were not carried")
+
+
+# --- generate ----------------------------------------------------------------------------------
+def _generate_args(parser: argparse.ArgumentParser) -> None:
+    from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS, LCL_START
+
+    parser.add_argument("--format", default="bronze", choices=("bronze", "kaggle", "datastore"),
+                        help="bronze: write bronze/readings + silver/households; kaggle/datastore: raw CSV")
+    parser.add_argument("--output", help="folder for CSV output (kaggle/datastore)")
+    parser.add_argument("--households", type=int, default=LCL_HOUSEHOLDS, help=f"number of households (default {LCL_HOUSEHOLDS})")
+    parser.add_argument("--start", type=parse_date, default=LCL_START, help=f"first day (default {LCL_START})")
+    parser.add_argument("--end", type=parse_date, default=LCL_END, help=f"last day (default {LCL_END})")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--profiles", action="append", help="real LCL readings to draw day profiles from (default: the repo sample)")
+    parser.add_argument("--household-info", action="append", help="informations_households.csv (default: the repo sample's)")
+    parser.add_argument("--compression", default="none", choices=("none", "gzip"), help="CSV compression")
+
+
+def _generate(args, config: Config) -> int:
+    import dataclasses
+
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.synth.generate import Shape
+    from energy_anomaly.synth.generate_stage import run_generate
+
+    if args.format != "bronze" and not args.output:
+        raise EnergyAnomalyError("--output is required for CSV formats")
+    if args.households < 1 or args.start > args.end:
+        raise EnergyAnomalyError("--households must be positive and --start not after --end")
+    span = (args.end - args.start).days
+    shape = dataclasses.replace(Shape(), households=args.households, start=args.start, end=args.end,
+                                join_window_days=min(Shape().join_window_days, span // 2))
+    started = time.monotonic()
+    result = run_generate(
+        session(config), out_format=args.format, out=args.output, warehouse=config.warehouse,
+        profiles=args.profiles or [sample_path(config, "halfhourly_2013")],
+        households_info=args.household_info or [sample_path(config, "informations_households.csv.gz")],
+        shape=shape, seed=args.seed, max_kwh=config.ingest.max_kwh_per_halfhour, compression=args.compression,
+    )
+    print(f"generate: {result.households:,} households, {result.rows:,} rows from {result.templates} real template households "
+          f"in {time.monotonic() - started:.0f} s -> {result.where}")
+    return 0
+
+
+# --- compare -----------------------------------------------------------------------------------
+def _compare_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--generated", required=True, help="generated readings: LCL CSV path/glob or a Delta readings table")
+    parser.add_argument("--real", action="append", help="real readings (default: the repo sample)")
+    parser.add_argument("--tolerance", type=float, default=0.15, help="relative distance counted as close (default 0.15)")
+
+
+def _compare(args, config: Config) -> int:
+    from pyspark.sql import functions as F
+
+    from energy_anomaly.synth.compare import distances, filter_period, stats
+    from energy_anomaly.synth.inject_stage import read_input
+
+    spark = session(config)
+    max_kwh = config.ingest.max_kwh_per_halfhour
+    real, *_ = read_input(spark, (args.real or [sample_path(config, "halfhourly_2013")])[0], max_kwh)
+    for extra in (args.real or [])[1:]:
+        real = real.unionByName(read_input(spark, extra, max_kwh)[0].select(*real.columns))
+    generated, *_ = read_input(spark, args.generated, max_kwh)
+    first, last = real.agg(F.min(F.to_date("ts")), F.max(F.to_date("ts"))).first()
+    real_stats = stats(filter_period(real.select("household_id", "ts", "kwh"), first, last))
+    gen_stats = stats(filter_period(generated.select("household_id", "ts", "kwh"), first, last))
+    print(f"compare: {gen_stats.days:,} generated vs {real_stats.days:,} real complete household-days, {first} .. {last}")
+    print(f"  {'metric':32s} {'real':>10s} {'generated':>10s} {'distance':>9s}")
+    for metric, r, g, d in distances(real_stats, gen_stats):
+        mark = "ok" if d <= args.tolerance else "FAR"
+        print(f"  {metric:32s} {r:10.4f} {g:10.4f} {d:9.1%}  {mark}")
+    return 0

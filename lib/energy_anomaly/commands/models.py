@@ -1,0 +1,102 @@
+"""Model subcommands: features, train, score, evaluate."""
+from __future__ import annotations
+
+import argparse
+
+from energy_anomaly.commands.common import parse_date, period_args, resolve, session
+from energy_anomaly.config import Config
+
+
+def _features_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--bank-holidays", help="uk_bank_holidays.csv (default from the config)")
+
+
+def _features(args, config: Config) -> int:
+    from energy_anomaly.features.stage import run_features
+
+    n = run_features(session(config), config.warehouse, resolve(args.bank_holidays or config.features.bank_holidays))
+    print(f"features: {n:,} household-days -> gold/features")
+    return 0
+
+
+def _train_args(parser: argparse.ArgumentParser) -> None:
+    period_args(parser, "training")
+    parser.add_argument("--per-stratum", type=int, help="sampled days per ACORN group x tariff x season stratum")
+    parser.add_argument("--epochs", type=int, help="maximum epochs of the Keras models")
+    parser.add_argument("--seed", type=int)
+
+
+def _train(args, config: Config) -> int:
+    from energy_anomaly.training.stage import run_train
+
+    c = config.train
+    result = run_train(
+        session(config), config.warehouse,
+        start=args.start or parse_date(c.start), end=args.end or parse_date(c.end),
+        per_stratum=args.per_stratum or c.per_stratum, seed=args.seed if args.seed is not None else c.seed,
+        threshold_quantile=c.threshold_quantile, epochs=args.epochs or c.epochs,
+    )
+    m = result.metadata
+    print(f"train: model {result.version} on {m['sample_days']:,} sampled days of {m['households']} households "
+          f"({m['fit_days']:,} fit, {m['calibration_days']:,} held out for calibration) -> {result.path}")
+    for name, losses in m["final_losses"].items():
+        print(f"  {name}: {losses['epochs']:.0f} epochs, final loss {losses['final_loss']:.4f}, val {losses['final_val_loss']:.4f}")
+    return 0
+
+
+def _score_args(parser: argparse.ArgumentParser) -> None:
+    period_args(parser, "scored")
+    parser.add_argument("--model", help="model bundle folder (default: the latest trained under <warehouse>/models)")
+
+
+def _score(args, config: Config) -> int:
+    from energy_anomaly.scoring.stage import run_score
+    from energy_anomaly.training.stage import latest_bundle
+
+    result = run_score(
+        session(config), config.warehouse, args.model or latest_bundle(config.warehouse),
+        start=args.start or parse_date(config.score.start), end=args.end or parse_date(config.score.end), flag_model=config.score.flag_model,
+    )
+    print(f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
+          f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})")
+    return 0
+
+
+def _evaluate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--labels", required=True, help="labels written by inject (CSV folder or Delta table)")
+    period_args(parser, "evaluated")
+    parser.add_argument("--run-id", help="name of this evaluation in gold/metrics (default: model, period and labels)")
+    parser.add_argument("--report-dir", help="where report.md and its plots go (default <warehouse>/reports/<run_id>)")
+
+
+def _evaluate(args, config: Config) -> int:
+    evaluate(config, args.labels, start=args.start, end=args.end, run_id=args.run_id, report_dir=args.report_dir)
+    return 0
+
+
+def evaluate(config: Config, labels: str, *, start=None, end=None, run_id=None, report_dir=None):
+    """evaluate + report, printed; returns the report's path."""
+    from pathlib import Path
+
+    from energy_anomaly.evaluation import stage
+    from energy_anomaly.evaluation.examples import collect_examples
+    from energy_anomaly.evaluation.report import metrics_table, per_type_table, write_report
+    from energy_anomaly.models.bundle import read_thresholds_and_version
+    from energy_anomaly.training.stage import models_dir
+
+    spark = session(config)
+    result = stage.run_evaluate(
+        spark, config.warehouse, labels,
+        start=start or parse_date(config.score.start), end=end or parse_date(config.score.end), run_id=run_id,
+    )
+    thresholds, _ = read_thresholds_and_version(models_dir(config.warehouse) / result.model_version)
+    folder = Path(report_dir) if report_dir else stage.report_dir(config.warehouse, result.run_id)
+    report = write_report(folder, result, thresholds, collect_examples(spark, config.warehouse, result.cases, result.model_version))
+    print(f"evaluate: run {result.run_id}: {result.days:,} household-days, {result.anomalous_days:,} labelled anomalous; "
+          f"{len(result.metrics):,} rows -> gold/metrics")
+    if result.labels_not_scored or result.labels_outside_period:
+        print(f"  labels not scored (incomplete days): {result.labels_not_scored:,}; outside the period: {result.labels_outside_period:,}")
+    print(metrics_table(result.metrics, "overall"))
+    print(per_type_table(result.metrics))
+    print(f"report: {report.resolve()}")
+    return report

@@ -1,0 +1,162 @@
+"""The evaluation report: Markdown with PNG plots (matplotlib), written next to each other.
+
+ROC and PR curves per model, recall per anomaly type, AUC per season and ACORN group, score
+distributions of normal vs anomalous days, and caught and missed anomalies drawn as actual vs
+expected profile. Pure pandas/matplotlib: the stage hands in what it computed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display on a cluster driver or in CI
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from energy_anomaly.evaluation.metrics import FPR_BUDGET  # noqa: E402
+
+MODEL_ORDER = ("ensemble", "isolation_forest", "conv1d_autoencoder", "lstm_forecaster")
+TABLE_METRICS = ("auc_roc", "auc_pr", "precision", "recall", "f1", "recall_at_1pct_fpr")
+DPI = 110
+
+
+def roc_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-scores, kind="stable")
+    y = labels[order].astype(bool)
+    return np.r_[0.0, np.cumsum(~y) / max((~y).sum(), 1)], np.r_[0.0, np.cumsum(y) / max(y.sum(), 1)]
+
+
+def pr_points(scores: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(-scores, kind="stable")
+    y = labels[order].astype(bool)
+    true_pos = np.cumsum(y)
+    return true_pos / max(y.sum(), 1), true_pos / np.arange(1, len(y) + 1)
+
+
+def _models(cases: pd.DataFrame) -> list[str]:
+    present = set(cases["model"])
+    return [m for m in MODEL_ORDER if m in present] + sorted(present - set(MODEL_ORDER))
+
+
+def plot_curves(cases: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> None:
+    overall = metrics[metrics["slice"] == "overall"].set_index(["model", "metric"])["value"]
+    fig, (roc, pr) = plt.subplots(1, 2, figsize=(11, 4.5))
+    for model in _models(cases):
+        group = cases[cases["model"] == model]
+        scores, labels = group["score"].to_numpy(float), group["anomaly_type"].notna().to_numpy()
+        roc.plot(*roc_points(scores, labels), label=f"{model} ({overall.get((model, 'auc_roc'), np.nan):.3f})")
+        pr.plot(*pr_points(scores, labels), label=f"{model} ({overall.get((model, 'auc_pr'), np.nan):.3f})")
+    roc.plot([0, 1], [0, 1], color="grey", linestyle=":")
+    roc.axvline(FPR_BUDGET, color="grey", linewidth=0.8)
+    roc.set(xlabel="false-positive rate", ylabel="recall", title="ROC (AUC)")
+    prevalence = cases.loc[cases["model"] == _models(cases)[0], "anomaly_type"].notna().mean()
+    pr.axhline(prevalence, color="grey", linestyle=":")
+    pr.set(xlabel="recall", ylabel="precision", title="precision-recall (average precision)", ylim=(0, 1.02))
+    for axis in (roc, pr):
+        axis.legend(fontsize=8)
+    _save(fig, path)
+
+
+def plot_by_slice(metrics: pd.DataFrame, prefix: str, metric: str, path: Path, title: str) -> None:
+    rows = metrics[metrics["slice"].str.startswith(prefix + "=") & (metrics["metric"] == metric)]
+    table = rows.assign(slice=rows["slice"].str.slice(len(prefix) + 1)).pivot(index="slice", columns="model", values="value")
+    table = table[[m for m in MODEL_ORDER if m in table.columns]]
+    fig, axis = plt.subplots(figsize=(max(6, 0.8 * len(table) + 3), 4))
+    table.plot.bar(ax=axis, width=0.8)
+    axis.set(ylabel=metric, title=title, ylim=(0, 1.05), xlabel="")
+    axis.legend(fontsize=8)
+    plt.setp(axis.get_xticklabels(), rotation=30, ha="right")
+    _save(fig, path)
+
+
+def plot_score_distributions(cases: pd.DataFrame, thresholds: dict[str, float], path: Path) -> None:
+    models = _models(cases)
+    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.5))
+    for axis, model in zip(np.atleast_1d(axes), models):
+        group = cases[cases["model"] == model]
+        labelled = group["anomaly_type"].notna()
+        bins = np.histogram_bin_edges(group["score"], bins=50)
+        axis.hist(group.loc[~labelled, "score"], bins=bins, density=True, alpha=0.6, label="normal")
+        axis.hist(group.loc[labelled, "score"], bins=bins, density=True, alpha=0.6, label="anomalous")
+        if model in thresholds:
+            axis.axvline(thresholds[model], color="black", linestyle="--", linewidth=0.8, label="threshold")
+        axis.set(title=model, xlabel="score", yticks=[])
+        axis.legend(fontsize=7)
+    _save(fig, path)
+
+
+def plot_examples(examples: list[dict], path: Path) -> None:
+    """``examples``: dicts with household_id, day, anomaly_type, caught, score, actual, expected (48 kWh)."""
+    columns = 3
+    rows = max(1, -(-len(examples) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(13, 3.2 * rows), squeeze=False)
+    hours = np.arange(48) / 2
+    for axis, example in zip(axes.ravel(), examples):
+        axis.plot(hours, example["expected"], label="expected (LSTM)", color="grey")
+        axis.plot(hours, example["actual"], label="actual", color="tab:red" if example["caught"] else "tab:blue")
+        verdict = "caught" if example["caught"] else "missed"
+        axis.set_title(f"{verdict}: {example['anomaly_type']} {example['household_id']} {example['day']}\nensemble score {example['score']:.2f}", fontsize=9)
+        axis.set(xlabel="hour", ylabel="kWh")
+        axis.legend(fontsize=7)
+    for axis in axes.ravel()[len(examples):]:
+        axis.axis("off")
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def metrics_table(metrics: pd.DataFrame, slice_name: str) -> str:
+    rows = metrics[metrics["slice"] == slice_name].pivot(index="model", columns="metric", values="value")
+    rows = rows.reindex([m for m in MODEL_ORDER if m in rows.index])
+    columns = [m for m in TABLE_METRICS if m in rows.columns]
+    lines = ["| model | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
+    lines += [f"| {model} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |" for model, row in rows.iterrows()]
+    return "\n".join(lines)
+
+
+def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc") -> str:
+    rows = metrics[metrics["slice"].str.startswith("anomaly_type=") & (metrics["metric"] == metric)]
+    table = rows.pivot(index="slice", columns="model", values="value")
+    models = [m for m in MODEL_ORDER if m in table.columns]
+    lines = ["| anomaly type | " + " | ".join(models) + " |", "| --- |" + " ---: |" * len(models)]
+    lines += [f"| {name.split('=', 1)[1]} | " + " | ".join(f"{row[m]:.3f}" for m in models) + " |" for name, row in table.iterrows()]
+    return "\n".join(lines)
+
+
+def write_report(folder: Path, result, thresholds: dict[str, float], examples: list[dict]) -> Path:
+    """Plots and ``report.md`` into ``folder``; returns the report's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metrics, cases = result.metrics, result.cases
+    plot_curves(cases, metrics, folder / "curves.png")
+    plot_by_slice(metrics, "anomaly_type", "recall", folder / "recall_by_type.png", "recall at the operating threshold, per anomaly type")
+    plot_by_slice(metrics, "anomaly_type", "auc_roc", folder / "auc_by_type.png", "AUC-ROC per anomaly type (that type vs normal days)")
+    plot_by_slice(metrics, "season", "auc_roc", folder / "auc_by_season.png", "AUC-ROC per season")
+    plot_by_slice(metrics, "acorn_group", "auc_roc", folder / "auc_by_acorn_group.png", "AUC-ROC per ACORN group")
+    plot_score_distributions(cases, thresholds, folder / "score_distributions.png")
+    if examples:
+        plot_examples(examples, folder / "examples.png")
+    sections = [
+        f"# Detection quality: run `{result.run_id}`",
+        f"Model `{result.model_version}`; {result.days:,} scored household-days, {result.anomalous_days:,} of them "
+        f"labelled anomalous ({result.anomalous_days / max(result.days, 1):.1%}). Labelled days not scored (incomplete "
+        f"after cleaning): {result.labels_not_scored:,}; labels outside the period: {result.labels_outside_period:,}.",
+        "Precision, recall and F1 are at each model's operating threshold (`is_anomaly`); "
+        f"`recall_at_1pct_fpr` is the recall when at most {FPR_BUDGET:.0%} of normal days may be flagged.",
+        "## Overall", metrics_table(metrics, "overall"), "![ROC and PR curves](curves.png)",
+        "## Per anomaly type (AUC-ROC: that type against all normal days)", per_type_table(metrics),
+        "![AUC per type](auc_by_type.png)", "![recall per type](recall_by_type.png)",
+        "## Per season and ACORN group", "![AUC per season](auc_by_season.png)", "![AUC per ACORN group](auc_by_acorn_group.png)",
+        "## Score distributions", "![score distributions](score_distributions.png)",
+    ]
+    if examples:
+        sections += ["## Caught and missed anomalies (ensemble)", "![examples](examples.png)"]
+    sections += ["All rows of this run are in `gold/metrics` (`run_id` above)."]
+    path = folder / "report.md"
+    path.write_text("\n\n".join(sections) + "\n")
+    return path
