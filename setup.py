@@ -7,7 +7,7 @@ setup(
     description="Finds theft, meter faults, outages and unusual behaviour in half-hourly smart-meter data",
     package_dir={"": "lib"},
     packages=find_packages("lib"),
-    package_data={"energy_anomaly": ["py.typed"]},
+    package_data={"energy_anomaly": ["py.typed", "bi/*.sql"]},
     python_requires=">=3.10,<3.13",
     install_requires=[
         # pyspark 4.2 is the newest Spark that delta-spark 4.4 supports; the Python package
@@ -22,9 +22,13 @@ setup(
         "tensorflow-cpu>=2.18; platform_machine=='x86_64'",
         "tensorflow>=2.18; platform_machine!='x86_64'",
         "pyyaml>=6",
+        "matplotlib>=3.8",  # the evaluation report's plots
     ],
     extras_require={
-        "dev": ["pytest>=8", "duckdb>=1.1", "deltalake>=0.20", "matplotlib>=3.8"],
+        # Reading the gold tables without Spark. DuckDB's delta extension comes from PyPI as a
+        # wheel for one DuckDB version (extensions.duckdb.org may be out of reach): keep them equal.
+        "bi": ["duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
+        "dev": ["pytest>=8", "duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
     },
     entry_points={"console_scripts": ["energy-anomaly=energy_anomaly.cli:main"]},
 )
