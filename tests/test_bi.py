@@ -24,7 +24,7 @@ def evaluated(spark, scored, tmp_path_factory):
     labels = str(tmp_path_factory.mktemp("bi") / "labels")
     rows = [(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()]
     spark.createDataFrame(rows, schemas.LABELS).write.format("delta").save(labels)
-    run_evaluate(spark, warehouse, labels, start=SCORED_START, end=SCORED_END)
+    run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     return warehouse
 
 

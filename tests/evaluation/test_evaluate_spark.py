@@ -38,7 +38,7 @@ def labels(spark, scored, tmp_path_factory):
 
 def test_metrics_rows_equal_the_core_on_the_same_scores(spark, scored, labels):
     warehouse, trained, _ = scored
-    result = run_evaluate(spark, warehouse, labels, start=SCORED_START, end=SCORED_END)
+    result = run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     assert result.model_version == trained.version
     assert (result.anomalous_days, result.labels_not_scored, result.labels_outside_period) == (40, 1, 1)
     table = read_table(spark, warehouse, "gold/metrics").where(F.col("run_id") == result.run_id).toPandas()
@@ -56,9 +56,9 @@ def test_metrics_rows_equal_the_core_on_the_same_scores(spark, scored, labels):
 
 def test_evaluating_again_replaces_the_run(spark, scored, labels):
     warehouse, _, _ = scored
-    first = run_evaluate(spark, warehouse, labels, start=SCORED_START, end=SCORED_END)
+    first = run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     before = read_table(spark, warehouse, "gold/metrics").count()
-    second = run_evaluate(spark, warehouse, labels, start=SCORED_START, end=SCORED_END)
+    second = run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     assert second.run_id == first.run_id
     assert read_table(spark, warehouse, "gold/metrics").count() == before == len(first.metrics)
 
@@ -66,14 +66,14 @@ def test_evaluating_again_replaces_the_run(spark, scored, labels):
 def test_a_period_inside_training_is_refused(spark, scored, labels):
     warehouse, _, _ = scored
     with pytest.raises(EnergyAnomalyError, match="no scores|overlaps"):
-        run_evaluate(spark, warehouse, labels, start=dt.date(2013, 8, 1), end=dt.date(2013, 8, 31))
+        run_evaluate(spark, warehouse, [labels], start=dt.date(2013, 8, 1), end=dt.date(2013, 8, 31))
     with pytest.raises(EnergyAnomalyError, match="overlaps"):
-        run_evaluate(spark, warehouse, labels, start=dt.date(2013, 8, 31), end=SCORED_END)
+        run_evaluate(spark, warehouse, [labels], start=dt.date(2013, 8, 31), end=SCORED_END)
 
 
 def test_report_has_every_plot_and_the_tables(spark, scored, labels, tmp_path):
     warehouse, _, _ = scored
-    result = run_evaluate(spark, warehouse, labels, start=SCORED_START, end=SCORED_END)
+    result = run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     examples = collect_examples(spark, warehouse, result.cases, result.model_version)
     assert examples and all(len(e["actual"]) == len(e["expected"]) == 48 for e in examples)
     report = write_report(tmp_path / "report", result, {"ensemble": 1.0}, examples)

@@ -63,7 +63,7 @@ def _score(args, config: Config) -> int:
 
 
 def _evaluate_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--labels", required=True, help="labels written by inject (CSV folder or Delta table)")
+    parser.add_argument("--labels", action="append", required=True, help="labels written by inject (CSV folder or Delta table; repeatable)")
     period_args(parser, "evaluated")
     parser.add_argument("--run-id", help="name of this evaluation in gold/metrics (default: model, period and labels)")
     parser.add_argument("--report-dir", help="where report.md and its plots go (default <warehouse>/reports/<run_id>)")
@@ -74,7 +74,7 @@ def _evaluate(args, config: Config) -> int:
     return 0
 
 
-def evaluate(config: Config, labels: str, *, start=None, end=None, run_id=None, report_dir=None):
+def evaluate(config: Config, labels: list[str], *, start=None, end=None, run_id=None, report_dir=None):
     """evaluate + report, printed; returns the report's path."""
     from pathlib import Path
 

@@ -19,7 +19,7 @@ SHARED_2013 = REPO_ROOT.parent / "shared" / "data" / "lcl" / "halfhourly_2013"
 def _run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)")
     parser.add_argument("--households", action="append", help="informations_households.csv (repeatable)")
-    parser.add_argument("--labels", help="labels of injected anomalies: evaluate after scoring")
+    parser.add_argument("--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring")
 
 
 def _run(args, config: Config) -> int:
@@ -27,7 +27,7 @@ def _run(args, config: Config) -> int:
     return 0
 
 
-def pipeline(config: Config, inputs: list[str], households: list[str] | None, labels: str | None) -> Path | None:
+def pipeline(config: Config, inputs: list[str], households: list[str] | None, labels: list[str] | None) -> Path | None:
     """ingest -> clean -> features -> train -> score (-> evaluate): returns the report's path."""
     from energy_anomaly.clean.stage import run_clean
     from energy_anomaly.ingest.stage import run_ingest
@@ -64,12 +64,13 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
     print(f"protocol: train {config.train.start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
           f"household-days injected, seed {PROTOCOL_SEED}")
-    injected = []
+    injected, labels = [], []
     for n, source in enumerate(inputs):
         target = work / f"input_{n}"
         inject(config, source, str(target / "readings"), str(target / "labels"), seed=PROTOCOL_SEED, rate=PROTOCOL_RATE, start=start, end=end)
         injected.append(str(target / "readings"))
-    return pipeline(config, injected, households, str(work / "input_*" / "labels"))
+        labels.append(str(target / "labels"))
+    return pipeline(config, injected, households, labels)
 
 
 def _demo_args(parser: argparse.ArgumentParser) -> None:

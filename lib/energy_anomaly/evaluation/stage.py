@@ -9,6 +9,7 @@ so evaluating again replaces the run's rows instead of adding to them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -45,13 +46,16 @@ class EvaluateResult:
     cases: pd.DataFrame  # one row per scored household-day and model, with its label and slices
 
 
-def read_labels(spark: SparkSession, path: str) -> DataFrame:
-    """Labels as ``inject`` wrote them: a Delta table or a CSV folder with a header."""
-    if tables.table_exists(spark, path):
-        frame = spark.read.format("delta").load(path)
-    else:
-        frame = spark.read.schema(schemas.LABELS).option("header", True).option("mode", "FAILFAST").csv(path)
-    return tables.check_schema(frame, schemas.LABELS, "labels")
+def read_labels(spark: SparkSession, paths: list[str]) -> DataFrame:
+    """Labels as ``inject`` wrote them, each a Delta table or a CSV folder with a header."""
+    frames = []
+    for path in paths:
+        if tables.table_exists(spark, path):
+            frame = spark.read.format("delta").load(path)
+        else:
+            frame = spark.read.schema(schemas.LABELS).option("header", True).option("mode", "FAILFAST").csv(path)
+        frames.append(tables.check_schema(frame, schemas.LABELS, "labels"))
+    return functools.reduce(DataFrame.unionByName, frames)
 
 
 def training_period(warehouse: str, version: str) -> tuple[dt.date, dt.date]:
@@ -88,18 +92,18 @@ def run_id_of(version: str, labels: pd.DataFrame, start: dt.date, end: dt.date) 
     return f"{version}-{start:%Y%m%d}-{end:%Y%m%d}-{digest[:8]}"
 
 
-def run_evaluate(spark: SparkSession, warehouse: str, labels_path: str, *, start: dt.date, end: dt.date, run_id: str | None = None) -> EvaluateResult:
+def run_evaluate(spark: SparkSession, warehouse: str, labels_paths: list[str], *, start: dt.date, end: dt.date, run_id: str | None = None) -> EvaluateResult:
     scores = tables.read_table(spark, warehouse, SCORES).where(F.col("day").between(F.lit(start), F.lit(end)))
     version = _model_version(scores, start, end)
     train_start, train_end = training_period(warehouse, version)
     if train_start <= end and start <= train_end:
         raise EnergyAnomalyError(f"evaluation period {start}..{end} overlaps model {version}'s training period {train_start}..{train_end}")
 
-    labels = read_labels(spark, labels_path)
+    labels = read_labels(spark, labels_paths)
     in_period = labels.where(F.col("day").between(F.lit(start), F.lit(end)))
     label_rows = in_period.select("household_id", "day", "anomaly_type").toPandas().sort_values(["household_id", "day"], ignore_index=True)
     if label_rows.duplicated(["household_id", "day"]).any():
-        raise EnergyAnomalyError(f"labels in {labels_path} name the same household-day twice")
+        raise EnergyAnomalyError(f"labels in {', '.join(labels_paths)} name the same household-day twice")
     households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
     cases = with_cases(scores, in_period, households).toPandas()
     cases["day"] = pd.to_datetime(cases["day"]).dt.date
