@@ -58,7 +58,8 @@ import datetime as dt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from energy_anomaly.models.bundle import Bundle  # noqa: E402
-from energy_anomaly.models.inputs import HISTORY_DAYS, profile_matrix  # noqa: E402
+from energy_anomaly.models.inputs import HISTORY_DAYS  # noqa: E402
+from energy_anomaly.scoring.core import in_kwh  # noqa: E402
 from energy_anomaly.training.stage import models_dir  # noqa: E402
 
 days = [r["day"] for r in flagged.select("day").limit(6).collect()]
@@ -70,9 +71,7 @@ if days:
         .where((F.col("household_id") == household_id) & F.col("day").between(min(days) - dt.timedelta(days=HISTORY_DAYS), max(days)))
         .orderBy("day").toPandas()
     )
-    level = features["level"].to_numpy(float)[:, None]
-    expected = bundle.lstm_forecaster.forecast(features) * level
-    actual = profile_matrix(features) * level
+    actual, expected = in_kwh(features, bundle.lstm_forecaster.forecast(features))
     fig, axes = plt.subplots(1, len(days), figsize=(4 * len(days), 3), squeeze=False)
     for axis, day in zip(axes[0], days):
         row = int(np.flatnonzero(features["day"].to_numpy() == day)[0])

@@ -5,6 +5,8 @@ layouts in ``energy_anomaly.ingest.layouts``. Writers check against these before
 """
 from pyspark.sql import types as T
 
+from energy_anomaly.features.core import FEATURE_COLUMNS
+
 SLOTS_PER_DAY = 48
 
 BRONZE_READINGS = T.StructType(
@@ -63,15 +65,8 @@ SILVER_DAILY = T.StructType(
     ]
 )
 
-_FEATURE_DOUBLES = (
-    "daily_kwh", "baseline_7", "baseline_28", "dev_7", "dev_28", "level", "profile_dist_28", "profile_corr_28",
-    "night_share", "cv", "max_over_mean", "min_over_level", "zero_share", "max_repeat_share",
-    "log_total", "log_peak", "roughness",
-    *(f"z_{name}" for name in (
-        "log_total", "log_peak", "cv", "roughness", "night_share", "max_over_mean", "zero_share",
-        "max_repeat_share", "profile_corr_28", "profile_dist_28",
-    )),
-)
+# The core's numeric columns, named once (features.core is pandas-only: no Spark import cycle).
+_FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
 
 # What the per-household pandas core returns (features.core.household_features).
 HOUSEHOLD_FEATURES = T.StructType(

@@ -9,6 +9,7 @@ from energy_anomaly.commands.common import parse_date, print_clean, print_ingest
 from energy_anomaly.commands.data import inject
 from energy_anomaly.commands.models import _features, _score, _train, evaluate
 from energy_anomaly.config import REPO_ROOT, Config
+from energy_anomaly.errors import EnergyAnomalyError
 
 # The standard protocol: train Jan-Aug 2013 (conf train period), test Sep-Dec 2013 with 5 % of
 # household-days injected, every type equally by days, seed 42.
@@ -59,8 +60,6 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
     start, end = parse_date(config.score.start), parse_date(config.score.end)
     train_end = parse_date(config.train.end)
     if start <= train_end:
-        from energy_anomaly.errors import EnergyAnomalyError
-
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
     print(f"protocol: train {config.train.start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
           f"household-days injected, seed {PROTOCOL_SEED}")

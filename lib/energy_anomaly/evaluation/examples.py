@@ -16,7 +16,8 @@ from energy_anomaly import tables
 from energy_anomaly.features.stage import GOLD_FEATURES
 from energy_anomaly.models import ENSEMBLE
 from energy_anomaly.models.bundle import Bundle
-from energy_anomaly.models.inputs import HISTORY_DAYS, profile_matrix
+from energy_anomaly.models.inputs import HISTORY_DAYS
+from energy_anomaly.scoring.core import in_kwh
 from energy_anomaly.training.stage import models_dir
 
 PER_VERDICT = 3
@@ -49,17 +50,16 @@ def collect_examples(spark: SparkSession, warehouse: str, cases: pd.DataFrame, v
     context = context.sort_values(["household_id", "day"]).reset_index(drop=True)
     context["day"] = pd.to_datetime(context["day"]).dt.date
     bundle = Bundle.load(models_dir(warehouse) / version)
-    level = context["level"].to_numpy(float)[:, None]
-    actual = profile_matrix(context) * level
     examples = []
     for household_id, rows in context.groupby("household_id", sort=False):
-        forecast = bundle.lstm_forecaster.forecast(rows.reset_index(drop=True)) * rows["level"].to_numpy(float)[:, None]
+        rows = rows.reset_index(drop=True)
+        actual, expected = in_kwh(rows, bundle.lstm_forecaster.forecast(rows))
         for _, pick in picks[picks["household_id"] == household_id].iterrows():
             at = np.flatnonzero((rows["day"] == _as_date(pick["day"])).to_numpy())
             if len(at):
                 examples.append({
                     **pick[["household_id", "day", "anomaly_type", "caught", "score"]].to_dict(),
-                    "actual": actual[rows.index[at[0]]], "expected": forecast[at[0]],
+                    "actual": actual[at[0]], "expected": expected[at[0]],
                 })
     return sorted(examples, key=lambda e: (not e["caught"], e["anomaly_type"]))
 

@@ -111,22 +111,24 @@ def _save(fig, path: Path) -> None:
     plt.close(fig)
 
 
+def markdown_table(table: pd.DataFrame, first_column: str) -> str:
+    """Rows of ``table`` (index = first column) as a Markdown table, values to 3 decimals."""
+    lines = [f"| {first_column} | " + " | ".join(table.columns) + " |", "| --- |" + " ---: |" * len(table.columns)]
+    lines += [f"| {name} | " + " | ".join(f"{v:.3f}" for v in row) + " |" for name, row in table.iterrows()]
+    return "\n".join(lines)
+
+
 def metrics_table(metrics: pd.DataFrame, slice_name: str) -> str:
     rows = metrics[metrics["slice"] == slice_name].pivot(index="model", columns="metric", values="value")
     rows = rows.reindex([m for m in MODEL_ORDER if m in rows.index])
-    columns = [m for m in TABLE_METRICS if m in rows.columns]
-    lines = ["| model | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
-    lines += [f"| {model} | " + " | ".join(f"{row[c]:.3f}" for c in columns) + " |" for model, row in rows.iterrows()]
-    return "\n".join(lines)
+    return markdown_table(rows[[m for m in TABLE_METRICS if m in rows.columns]], "model")
 
 
 def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc") -> str:
     rows = metrics[metrics["slice"].str.startswith("anomaly_type=") & (metrics["metric"] == metric)]
     table = rows.pivot(index="slice", columns="model", values="value")
-    models = [m for m in MODEL_ORDER if m in table.columns]
-    lines = ["| anomaly type | " + " | ".join(models) + " |", "| --- |" + " ---: |" * len(models)]
-    lines += [f"| {name.split('=', 1)[1]} | " + " | ".join(f"{row[m]:.3f}" for m in models) + " |" for name, row in table.iterrows()]
-    return "\n".join(lines)
+    table.index = table.index.str.split("=", n=1).str[1]
+    return markdown_table(table[[m for m in MODEL_ORDER if m in table.columns]], "anomaly type")
 
 
 def write_report(folder: Path, result, thresholds: dict[str, float], examples: list[dict]) -> Path:

@@ -12,13 +12,19 @@ TOP_SLOTS = 3
 SCORED_MODELS = (*MODELS, ENSEMBLE)
 
 
+def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(actual, expected) half-hourly kWh of ``frame``'s days: profiles and the LSTM forecast are in
+    household units, × ``level`` gives kWh."""
+    level = frame["level"].to_numpy(float)[:, None]
+    return profile_matrix(frame) * level, forecast * level
+
+
 def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.DataFrame:
     """``frame``: whole households' feature rows from 7 days before ``start`` to ``end``.
     Returns one wide row per complete day in [start, end]."""
     frame = frame.sort_values(["household_id", "day"]).reset_index(drop=True)
     scores, forecast = bundle.scores_and_forecast(frame)
-    expected = forecast * frame["level"].to_numpy()[:, None]
-    actual = profile_matrix(frame) * frame["level"].to_numpy()[:, None]
+    actual, expected = in_kwh(frame, forecast)
     deviation = np.abs(actual - expected)
     top = np.argsort(-deviation, axis=1)[:, :TOP_SLOTS]
     days = pd.to_datetime(frame["day"]).dt.date
