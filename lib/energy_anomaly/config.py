@@ -22,7 +22,7 @@ class SparkConfig:
     master: str | None = "local[2]"
     app_name: str = "energy-anomaly"
     driver_memory: str | None = "6g"
-    shuffle_partitions: int = 16
+    shuffle_partitions: int | None = 16   # None: Spark's (or spark-submit's) setting
     delta_package: str = "io.delta:delta-spark_4.2_2.13:4.4.0"
     ui: bool = False
     conf: Mapping[str, Any] = field(default_factory=dict)
@@ -93,7 +93,7 @@ def _section(cls: type, raw: Any, name: str):
         raise ConfigError(f"config section '{name}' has unknown keys: {', '.join(unknown)}")
     values = {}
     for key, value in raw.items():
-        expected = known[key].type
+        expected = str(known[key].type).removesuffix(" | None")
         if value is not None and expected in ("int", "float") and not isinstance(value, (int, float)):
             raise ConfigError(f"config '{name}.{key}' must be a number, got {value!r}")
         values[key] = float(value) if expected == "float" and value is not None else value

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from pyspark import SparkConf
+from pyspark import SparkConf, SparkContext
 from pyspark.sql import SparkSession
 
 from energy_anomaly.config import SparkConfig
@@ -63,8 +63,8 @@ JOB_CONF = {
 
 
 def is_submitted() -> bool:
-    """True under spark-submit (or any launcher that already chose a master)."""
-    return SparkConf().contains("spark.master") or "PYSPARK_GATEWAY_PORT" in os.environ
+    """True under spark-submit, or where a launcher already started Spark (Databricks, a notebook)."""
+    return SparkContext._active_spark_context is not None or "PYSPARK_GATEWAY_PORT" in os.environ
 
 
 def _jar_list_file(package: str) -> Path:
@@ -122,11 +122,18 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     builder = SparkSession.builder.appName(spark_config.app_name)
     settings = dict(JOB_CONF)
-    settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)
-    if not is_submitted():
+    if spark_config.shuffle_partitions is not None:
+        settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)
+    settings.update({key: str(value) for key, value in spark_config.conf.items()})
+    if is_submitted():
+        # What spark-submit was given (--conf, spark-defaults.conf) wins over the YAML. Its JVM
+        # holds those settings: connect to it first, or SparkConf() starts empty.
+        SparkContext._ensure_initialized()
+        given = SparkConf()
+        settings = {key: value for key, value in settings.items() if not given.contains(key)}
+    else:
         settings.update(embedded_conf(spark_config))
         logger.info("starting embedded Spark %s with Delta %s", settings["spark.master"], spark_config.delta_package)
-    settings.update({key: str(value) for key, value in spark_config.conf.items()})
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

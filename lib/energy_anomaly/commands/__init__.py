@@ -1,7 +1,7 @@
 """The CLI's subcommands: name -> (help, add_arguments, run), in pipeline order."""
 from __future__ import annotations
 
-from energy_anomaly.commands import data, models, pipeline
+from energy_anomaly.commands import data, deploy, models, pipeline
 
 COMMANDS = {
     "setup": ("resolve Delta's jars into the local cache and check Spark + Delta start", data._setup_args, data._setup),
@@ -16,5 +16,6 @@ COMMANDS = {
     "generate": ("LCL-shaped readings at any scale (default: the full London shape), deterministic by --seed", data._generate_args, data._generate),
     "compare": ("distances between generated and real readings (daily totals, seasonal profiles, ...)", data._compare_args, data._compare),
     "inject": ("plant labelled synthetic anomalies into readings (CSV -> CSV, or Delta -> Delta)", data._inject_args, data._inject),
+    "package": ("the package as a zip for spark-submit --py-files, and the command that submits a job", deploy._package_args, deploy._package),
     "demo": ("the standard protocol on the real sample shipped in the repo, on embedded Spark + local Delta", pipeline._demo_args, pipeline._demo),
 }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from energy_anomaly.config import REPO_ROOT, Config
@@ -47,7 +48,10 @@ def parse_date(text: str):
 
 
 def resolve(path: str) -> str:
-    """A relative path from the working directory, else from the repository (the shipped sample)."""
+    """A relative path from the working directory, else from the repository (the shipped sample);
+    URIs (``hdfs://``, ``s3a://``, ``dbfs:/``...) as given."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path):
+        return path
     candidate = Path(path)
     return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
 

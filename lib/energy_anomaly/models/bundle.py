@@ -1,7 +1,8 @@
 """The trained artefact: three detectors, their calibrations and thresholds, and metadata.
 
 A bundle is a folder: ``metadata.json``, ``isolation_forest.joblib``, ``conv1d_autoencoder.keras``,
-``lstm_forecaster.keras``. ``model_version`` (in the metadata, and on every score row) is a
+``lstm_forecaster.keras``; ``<folder>.zip`` next to it is the same bundle as one file, the form
+Spark ships to executors (``addArchive``: a local folder cannot be added on a cluster). ``model_version`` (in the metadata, and on every score row) is a
 hash of the metadata, so the same training gives the same version.
 """
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -91,3 +93,17 @@ def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], s
 def version_of(metadata: dict) -> str:
     text = json.dumps({k: v for k, v in metadata.items() if k != "trained_at"}, sort_keys=True, default=str)
     return "v" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def archive_bundle(folder: str | Path) -> Path:
+    """``<folder>.zip`` with the bundle's files at its root, written once (atomically) per bundle."""
+    folder = Path(folder)
+    archive = folder.with_name(folder.name + ".zip")
+    if archive.is_file():
+        return archive
+    partial = archive.with_name(archive.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            out.write(path, path.relative_to(folder))
+    partial.replace(archive)
+    return archive

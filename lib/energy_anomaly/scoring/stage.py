@@ -1,6 +1,6 @@
 """The score stage: ``gold/features`` + a model bundle -> ``gold/anomaly_scores``, ``gold/anomalies``.
 
-The bundle folder is shipped to the executors once (``SparkContext.addFile``) and loaded once per
+The bundle is shipped to the executors once, as one zip (``SparkContext.addArchive``), and loaded once per
 Python worker (a module-level cache keyed by its version), with TensorFlow on one thread per
 task. Work is grouped by household: each group sees its household's days plus the 7 days before
 the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
@@ -23,7 +23,7 @@ from energy_anomaly import schemas, tables
 from energy_anomaly.features.stage import GOLD_FEATURES
 from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.models import MODELS
-from energy_anomaly.models.bundle import Bundle, read_thresholds_and_version
+from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.core import SCORED_MODELS, score_households
 from energy_anomaly.training.sample import filter_period
@@ -50,7 +50,7 @@ _BUNDLES: dict[str, Bundle] = {}
 
 
 def worker_bundle(name: str) -> Bundle:
-    """The bundle shipped with addFile, loaded once per Python worker process."""
+    """The bundle shipped with addArchive (unpacked by Spark on each node), loaded once per Python worker process."""
     if name not in _BUNDLES:
         threads = int(os.environ.get("ENERGY_ANOMALY_TASK_CPUS", "1"))
         _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=threads)
@@ -126,11 +126,12 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
-    spark.sparkContext.addFile(str(bundle_path), recursive=True)
+    archive = archive_bundle(bundle_path)
+    spark.sparkContext.addArchive(str(archive))
     features = tables.read_table(spark, warehouse, GOLD_FEATURES)
     households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    wide = score_wide(features, bundle_path.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
+    wide = score_wide(features, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         period = f"day >= '{start}' AND day <= '{end}'"
         scores_path = tables.replace_where(
