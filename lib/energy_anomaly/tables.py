@@ -87,13 +87,31 @@ def ensure_table(spark: SparkSession, path: str, schema: T.StructType, partition
     builder.execute()
 
 
+def same_columns(actual: T.StructType, declared: T.StructType) -> bool:
+    """Same column names and types, in order (nullability aside)."""
+    return [(f.name, f.dataType.simpleString()) for f in actual] == [(f.name, f.dataType.simpleString()) for f in declared]
+
+
 def overwrite(df: DataFrame, warehouse: str, table: str, schema: T.StructType, partition_by: tuple[str, ...] = ()) -> str:
-    """Replaces the whole table with ``df`` in one commit."""
+    """Replaces the whole table with ``df`` in one commit. The table is derived and rebuilt
+    whole, so its schema follows the code: a table an older version wrote with other columns is
+    dropped and rebuilt with the declared schema (its history goes with it), not refused."""
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
-    ensure_table(spark=df.sparkSession, path=path, schema=schema, partition_by=partition_by)
+    spark = df.sparkSession
+    if DeltaTable.isDeltaTable(spark, path) and not same_columns(spark.read.format("delta").load(path).schema, schema):
+        logger.warning("%s: written by another version with other columns; rebuilding it with the declared schema", table)
+        delete_path(spark, path)
+    ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by)
     checked.write.format("delta").mode("overwrite").save(path)
     return path
+
+
+def delete_path(spark: SparkSession, path: str) -> None:
+    """Removes a folder on any Hadoop file system (local, HDFS, object stores)."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hadoop_path, True)
 
 
 def replace_where(

@@ -68,3 +68,27 @@ def test_calibration_surprisal_and_thresholds():
     assert np.all(np.diff(s) > 0)
     assert threshold(train, 0.99) == pytest.approx(989.01)
     np.testing.assert_allclose(ensemble_score([np.array([1.0, 3.0]), np.array([3.0, 3.0])]), [2.0, 3.0])
+
+
+def test_distinct_rows_rebuilds_every_row_and_keeps_near_duplicates_apart():
+    from energy_anomaly.models.autoencoder import distinct_rows
+
+    rng = np.random.default_rng(1)
+    base = rng.random((50, 48))
+    near = base[:5] + 1e-12
+    x = np.concatenate([base, base[::-1], near, base[:3]])
+    distinct, inverse = distinct_rows(x)
+    assert len(distinct) == 55
+    np.testing.assert_array_equal(distinct[inverse], x)
+
+
+def test_autoencoder_score_reconstructs_each_distinct_profile_once_with_the_same_result(days):
+    from energy_anomaly.models.autoencoder import ERROR_FLOOR
+    from energy_anomaly.models.inputs import profile_matrix
+
+    train, test, _, _ = split(days)
+    detector = AutoencoderDetector(seed=1, epochs=1).fit(train.head(400))
+    windows = day_windows(test)
+    naive_usual = np.median(detector.errors(windows.reshape(-1, 48)).reshape(-1, 7), axis=1)
+    naive = np.abs(np.log((detector.errors(profile_matrix(test)) + ERROR_FLOOR) / (naive_usual + ERROR_FLOOR)))
+    np.testing.assert_allclose(detector.score(test, windows=windows), naive, rtol=1e-6)

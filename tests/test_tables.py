@@ -1,0 +1,31 @@
+"""Table writes: whole-table overwrite of a derived table whose columns changed between versions."""
+import pytest
+from pyspark.sql import types as T
+
+from energy_anomaly import tables
+
+pytestmark = pytest.mark.spark
+
+OLD = T.StructType([T.StructField("household_id", T.StringType(), False), T.StructField("a", T.DoubleType(), True)])
+NEW = T.StructType([
+    T.StructField("household_id", T.StringType(), False),
+    T.StructField("a", T.DoubleType(), True),
+    T.StructField("b", T.DoubleType(), True),
+])
+
+
+def test_overwrite_rebuilds_a_table_an_older_version_wrote_and_keeps_not_null(spark, warehouse):
+    tables.overwrite(spark.createDataFrame([("MAC1", 1.0)], OLD), warehouse, "gold/t", OLD)
+    path = tables.overwrite(spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW), warehouse, "gold/t", NEW)
+    table = spark.read.format("delta").load(path)
+    assert table.schema == NEW and [tuple(r) for r in table.collect()] == [("MAC1", 1.0, 2.0)]
+    with pytest.raises(Exception, match="(?i)null"):
+        spark.createDataFrame([(None, 1.0, 1.0)], "household_id string, a double, b double").write.format("delta").mode("append").save(path)
+
+
+def test_overwrite_with_the_same_columns_is_one_commit(spark, warehouse):
+    frame = spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW)
+    path = tables.overwrite(frame, warehouse, "gold/t", NEW)
+    before = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count()
+    tables.overwrite(frame, warehouse, "gold/t", NEW)
+    assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count() == before + 1
