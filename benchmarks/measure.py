@@ -8,7 +8,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -37,6 +39,50 @@ def tree_rss(root: int) -> int:
         except OSError:
             pass
     return total
+
+
+def tree_rss_by_kind(root: int) -> dict[str, int]:
+    """Resident memory of the process tree split into ``jvm`` (java) and ``python`` (everything
+    else: the driver, Spark's Python workers with TensorFlow)."""
+    tree, totals, stack = _children(), {"jvm": 0, "python": 0}, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm") as handle:
+                rss = int(handle.read().split()[1]) * PAGE
+            with open(f"/proc/{pid}/comm") as handle:
+                kind = "jvm" if handle.read().strip() == "java" else "python"
+        except OSError:
+            continue
+        totals[kind] += rss
+    return totals
+
+
+@dataclass
+class Measured:
+    returncode: int
+    wall_s: float
+    peak_total: int
+    peak_jvm: int
+    peak_python: int
+    stdout: str
+
+
+def run_measured(argv: list[str], **popen) -> Measured:
+    """Runs ``argv`` (stdout captured, stderr passed through) sampling its tree every 0.5 s."""
+    started = time.monotonic()
+    peaks = {"total": 0, "jvm": 0, "python": 0}
+    with tempfile.TemporaryFile("w+") as out:
+        process = subprocess.Popen(argv, stdout=out, **popen)
+        while process.poll() is None:
+            sample = tree_rss_by_kind(process.pid)
+            peaks = {"total": max(peaks["total"], sample["jvm"] + sample["python"]),
+                     "jvm": max(peaks["jvm"], sample["jvm"]), "python": max(peaks["python"], sample["python"])}
+            time.sleep(0.5)
+        out.seek(0)
+        stdout = out.read()
+    return Measured(process.returncode, time.monotonic() - started, peaks["total"], peaks["jvm"], peaks["python"], stdout)
 
 
 def main() -> int:
