@@ -67,6 +67,7 @@ class Bundle:
         document["thresholds"] = self.thresholds
         document["history"] = {"conv1d_autoencoder": self.conv1d_autoencoder.history, "lstm_forecaster": self.lstm_forecaster.history}
         (folder / "metadata.json").write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
+        archive_path(folder).unlink(missing_ok=True)  # shipped form of an earlier save: rebuilt from these files
         return folder
 
     @classmethod
@@ -95,10 +96,14 @@ def version_of(metadata: dict) -> str:
     return "v" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def archive_path(folder: Path) -> Path:
+    return folder.with_name(folder.name + ".zip")
+
+
 def archive_bundle(folder: str | Path) -> Path:
     """``<folder>.zip`` with the bundle's files at its root, written once (atomically) per bundle."""
     folder = Path(folder)
-    archive = folder.with_name(folder.name + ".zip")
+    archive = archive_path(folder)
     if archive.is_file():
         return archive
     partial = archive.with_name(archive.name + ".partial")
