@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.ingest_vs_duckdb import duckdb_to_parquet
 from benchmarks.measure import Measured, run_measured
+from benchmarks.scoring_vs_raw import raw_inference_seconds
 from energy_anomaly.config import REPO_ROOT
 from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS, LCL_START
 
@@ -73,7 +73,6 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
     import pandas as pd
     from deltalake import DeltaTable
 
-    from energy_anomaly.models import MODELS
     from energy_anomaly.models.bundle import Bundle
     from energy_anomaly.models.inputs import HISTORY_DAYS
     from energy_anomaly.training.stage import latest_bundle
@@ -87,15 +86,12 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
         chunk = households[i : i + chunk_households]
         frame = (
             table.to_pandas(filters=[("household_id", "in", chunk)])
-            .pipe(lambda f: f[(pd.to_datetime(f["day"]).dt.date >= first) & (pd.to_datetime(f["day"]).dt.date <= end)])
+            .pipe(lambda f: f[pd.to_datetime(f["day"]).dt.date.between(first, end)])
             .sort_values(["household_id", "day"]).reset_index(drop=True)
         )
         if i == 0:
             bundle.scores(frame.head(500))  # warm-up, as a Spark worker's first batch pays too
-        started = time.perf_counter()
-        for name in MODELS:
-            getattr(bundle, name).score(frame)
-        elapsed += time.perf_counter() - started
+        elapsed += sum(raw_inference_seconds(bundle, frame).values())
     return elapsed
 
 

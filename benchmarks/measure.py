@@ -28,19 +28,6 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss(root: int) -> int:
-    tree, total, stack = _children(), 0, [root]
-    while stack:
-        pid = stack.pop()
-        stack.extend(tree.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm") as handle:
-                total += int(handle.read().split()[1]) * PAGE
-        except OSError:
-            pass
-    return total
-
-
 def tree_rss_by_kind(root: int) -> dict[str, int]:
     """Resident memory of the process tree split into ``jvm`` (java) and ``python`` (everything
     else: the driver, Spark's Python workers with TensorFlow)."""
@@ -69,12 +56,13 @@ class Measured:
     stdout: str
 
 
-def run_measured(argv: list[str], **popen) -> Measured:
-    """Runs ``argv`` (stdout captured, stderr passed through) sampling its tree every 0.5 s."""
+def run_measured(argv: list[str], capture: bool = True, **popen) -> Measured:
+    """Runs ``argv`` sampling its tree every 0.5 s; stdout captured into ``Measured.stdout``
+    (or passed through with ``capture=False``), stderr passed through."""
     started = time.monotonic()
     peaks = {"total": 0, "jvm": 0, "python": 0}
     with tempfile.TemporaryFile("w+") as out:
-        process = subprocess.Popen(argv, stdout=out, **popen)
+        process = subprocess.Popen(argv, stdout=out if capture else None, **popen)
         while process.poll() is None:
             sample = tree_rss_by_kind(process.pid)
             peaks = {"total": max(peaks["total"], sample["jvm"] + sample["python"]),
@@ -89,14 +77,10 @@ def main() -> int:
     args = sys.argv[1:]
     if args and args[0] == "--":
         args = args[1:]
-    started = time.monotonic()
-    process = subprocess.Popen(args)
-    peak = 0
-    while process.poll() is None:
-        peak = max(peak, tree_rss(process.pid))
-        time.sleep(0.5)
-    print(f"measure: exit {process.returncode}, wall {time.monotonic() - started:.0f} s, peak RSS of the process tree {peak / 2**30:.2f} GiB", flush=True)
-    return process.returncode
+    measured = run_measured(args, capture=False)
+    print(f"measure: exit {measured.returncode}, wall {measured.wall_s:.0f} s, peak RSS of the process tree "
+          f"{measured.peak_total / 2**30:.2f} GiB (JVM {measured.peak_jvm / 2**30:.2f}, Python {measured.peak_python / 2**30:.2f})", flush=True)
+    return measured.returncode
 
 
 if __name__ == "__main__":
