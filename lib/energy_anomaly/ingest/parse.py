@@ -68,23 +68,29 @@ def reject_reason(width: int, max_kwh: float) -> Column:
     )
 
 
+def is_header() -> Column:
+    """A header line (first field ``LCLid``): one per file, or more in concatenated files. Tested on
+    the already trimmed ``household_id`` field, not on a second scan of the raw line."""
+    return F.lower(F.col("household_id")) == HEADER_ID_FIELD
+
+
 def with_reject_reason(readings_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
-    """Adds ``reason`` as the output of a one-row generator, not of a projection.
+    """Adds ``reason`` as the output of a one-row generator, not of a projection, and drops the
+    header lines after it.
 
     Why: a later ``where(reason IS NULL)`` on a projected column is pushed below the projections
     by the optimizer, inlining ``split`` and every ``try_cast`` once per reference (measured ~3x
     slower at 26M rows). A filter on a generator's output cannot be pushed below the generator,
     so each expression is evaluated once per line.
     """
-    reason = F.struct(reject_reason(layout.width, max_kwh).alias("reason"))
-    return readings_df.select("*", F.inline(F.array(reason)))
+    checks = F.struct(is_header().alias("is_header"), reject_reason(layout.width, max_kwh).alias("reason"))
+    return readings_df.select("*", F.inline(F.array(checks))).where(~F.col("is_header")).drop("is_header")
 
 
 def parse_reading_lines(lines_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
-    """Lines of one readings layout -> every line with its typed columns and ``reason``."""
+    """Lines of one readings layout -> every data line with its typed columns and ``reason``."""
     return (
-        lines_df.transform(filter_header_lines)
-        .transform(with_fields)
+        lines_df.transform(with_fields)
         .transform(with_reading_columns, layout)
         .transform(with_reject_reason, layout, max_kwh)
         .select("raw_line", "source_file", "household_id", "ts", "kwh", "reason")
