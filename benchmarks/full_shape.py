@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,7 @@ def run_fraction(fraction: float, work: Path) -> dict:
             raise SystemExit(f"generate failed:\n{generated.stdout[-2000:]}")
         print(f"input: generated in {generated.wall_s:,.0f} s", flush=True)
     csv_files = sorted((raw / "halfhourly").rglob("*.csv"))
+    shutil.rmtree(warehouse, ignore_errors=True)  # each stage's first run, as on a new deployment
     print("| stage | wall s | rows in | rows out | rows in/s | peak JVM GiB | peak Python GiB | peak total GiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     stages = []

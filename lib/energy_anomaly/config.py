@@ -36,7 +36,6 @@ class IngestConfig:
 @dataclass(frozen=True)
 class CleanConfig:
     max_gap_slots: int = 4
-    output_files_per_table: int = 4
 
 
 @dataclass(frozen=True)
