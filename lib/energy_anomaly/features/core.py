@@ -52,8 +52,8 @@ FEATURE_COLUMNS = [
 
 
 def values_matrix(kwh: pd.Series) -> np.ndarray:
-    """A column of 48-value arrays (None for missing) -> float matrix with NaN."""
-    return np.array([[np.nan if v is None else v for v in row] for row in kwh], dtype=float).reshape(-1, SLOTS)
+    """A column of 48-value arrays (lists with None, or arrays with NaN) -> float matrix with NaN."""
+    return np.array(kwh.tolist(), dtype=float).reshape(-1, SLOTS)
 
 
 def longest_repeat(x: np.ndarray) -> np.ndarray:
@@ -115,34 +115,37 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
     has_history = ~np.isnan(mean_profile).all(axis=1)
     day_mean = total / SLOTS
     with np.errstate(invalid="ignore", divide="ignore"):
-        out = pd.DataFrame(
-            {
-                "household_id": daily["household_id"],
-                "day": daily["day"],
-                "is_complete": complete,
-                "daily_kwh": total,
-                "baseline_7": baseline_7,
-                "baseline_28": baseline_28,
-                "dev_7": total / baseline_7 - 1,
-                "dev_28": total / baseline_28 - 1,
-                "level": level,
-                "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
-                "profile_corr_28": np.where(has_history, np.nan_to_num(rowwise_corr(profile, mean_profile)), np.nan),
-                "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
-                "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
-                "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),
-                "min_over_level": np.nanmin(x, axis=1) / np.maximum(level, EPS),
-                "zero_share": (x == 0).sum(axis=1) / SLOTS,
-                "max_repeat_share": longest_repeat(x) / SLOTS,
-                "log_total": np.log(total + TOTAL_OFFSET_KWH),
-                "log_peak": np.log(np.nanmax(x, axis=1) + PEAK_OFFSET_KWH),
-                "roughness": np.nanmean(np.abs(np.diff(x, axis=1)), axis=1) / np.maximum(day_mean, EPS),
-            }
-        )
-    stats = out[list(RELATIVE_FLOORS)].where(np.repeat(complete[:, None], len(RELATIVE_FLOORS), axis=1)).set_axis(index)
-    out = pd.concat([out, relative_to_history(stats, calendar, RELATIVE_FLOORS).reset_index(drop=True)], axis=1)
-    out["profile"] = [list(row) for row in np.where(np.isnan(profile), None, profile)]
-    for column in FEATURE_COLUMNS + ["daily_kwh"]:
-        out[column] = out[column].astype(float).where(np.isfinite(out[column].astype(float)))
-    out.loc[~complete, FEATURE_COLUMNS] = np.nan
+        columns = {
+            "daily_kwh": total,
+            "baseline_7": baseline_7,
+            "baseline_28": baseline_28,
+            "dev_7": total / baseline_7 - 1,
+            "dev_28": total / baseline_28 - 1,
+            "level": level,
+            "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
+            "profile_corr_28": np.where(has_history, np.nan_to_num(rowwise_corr(profile, mean_profile)), np.nan),
+            "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
+            "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
+            "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),
+            "min_over_level": np.nanmin(x, axis=1) / np.maximum(level, EPS),
+            "zero_share": (x == 0).sum(axis=1) / SLOTS,
+            "max_repeat_share": longest_repeat(x) / SLOTS,
+            "log_total": np.log(total + TOTAL_OFFSET_KWH),
+            "log_peak": np.log(np.nanmax(x, axis=1) + PEAK_OFFSET_KWH),
+            "roughness": np.nanmean(np.abs(np.diff(x, axis=1)), axis=1) / np.maximum(day_mean, EPS),
+        }
+    stats = pd.DataFrame({name: np.where(complete, columns[name], np.nan) for name in RELATIVE_FLOORS}, index=index)
+    relative = relative_to_history(stats, calendar, RELATIVE_FLOORS)
+    columns.update({name: relative[name].to_numpy() for name in RELATIVE_FEATURES})
+    # One numeric block: infinities become unknown, and an incomplete day has no features.
+    names = ["daily_kwh", *FEATURE_COLUMNS]
+    numeric = np.column_stack([np.asarray(columns[name], dtype=float) for name in names])
+    numeric[~np.isfinite(numeric)] = np.nan
+    numeric[~complete, 1:] = np.nan
+    out = pd.DataFrame(numeric, columns=names)
+    out.insert(0, "household_id", daily["household_id"].to_numpy())
+    out.insert(1, "day", daily["day"].to_numpy())
+    out.insert(2, "is_complete", complete)
+    # Arrow turns each row's NaN into null on the way back to Spark.
+    out["profile"] = list(profile)
     return out

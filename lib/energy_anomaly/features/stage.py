@@ -49,10 +49,12 @@ def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
 
 def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int:
     daily = tables.read_table(spark, warehouse, SILVER_DAILY)
+    # Range-partitioned before the pandas step: the grouping reuses that partitioning (one
+    # shuffle), and the range sampling reads silver/daily instead of running the pandas step twice.
     features = (
-        with_household_features(daily)
+        daily.repartitionByRange("household_id")
+        .transform(with_household_features)
         .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
-        .repartitionByRange("household_id")
         .sortWithinPartitions("household_id", "day")
     )
     path = tables.overwrite(features, warehouse, GOLD_FEATURES, schemas.GOLD_FEATURES)
