@@ -28,7 +28,7 @@ def feature_matrix(features: pd.DataFrame) -> np.ndarray:
 
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:
     """(n, 48) profiles in household units; missing slots as the row's mean (complete days have none)."""
-    x = np.array([[np.nan if v is None else v for v in p] for p in features["profile"]], dtype=float).reshape(-1, SLOTS)
+    x = np.array(features["profile"].tolist(), dtype=float).reshape(-1, SLOTS)  # None -> NaN
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing row: flat 1.0 below
         row_mean = np.nanmean(x, axis=1, keepdims=True)
