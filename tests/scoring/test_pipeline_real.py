@@ -9,7 +9,7 @@ from pyspark.testing import assertDataFrameEqual
 
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.scoring.stage import run_score
-from energy_anomaly.scoring.core import score_households
+from energy_anomaly.scoring.core import SCORED_MODELS, score_households, score_in_calls
 from energy_anomaly.tables import read_table
 from tests.conftest import SCORED_END as END
 from tests.conftest import SCORED_START as START
@@ -47,6 +47,25 @@ def test_spark_scores_equal_the_raw_core(spark, scored):
     )
     for model in MODELS:
         np.testing.assert_allclose(spark_scores[model].sort_index().to_numpy(), raw[f"score_{model}"].sort_index().to_numpy(), rtol=1e-5)
+
+
+def test_scoring_in_calls_of_a_few_households_gives_the_same_rows(spark, scored):
+    warehouse, trained, _ = scored
+    frame = (
+        read_table(spark, warehouse, "gold/features")
+        .where((F.col("day") >= START - dt.timedelta(days=7)) & (F.col("day") <= END))
+        .toPandas()
+    )
+    assert frame["household_id"].nunique() >= 3
+    bundle = Bundle.load(trained.path)
+    whole = score_households(frame, bundle, START, END)
+    in_calls = score_in_calls(frame, bundle, START, END, households_per_call=2)
+    columns = [f"score_{m}" for m in SCORED_MODELS]
+    pd.testing.assert_frame_equal(
+        in_calls.sort_values(["household_id", "day"]).reset_index(drop=True)[["household_id", "day", *columns]],
+        whole.sort_values(["household_id", "day"]).reset_index(drop=True)[["household_id", "day", *columns]],
+        rtol=1e-5,
+    )
 
 
 def test_anomalies_are_the_flagged_ensemble_days_with_context(spark, scored):

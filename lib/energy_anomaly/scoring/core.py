@@ -10,6 +10,11 @@ from energy_anomaly.models.inputs import profile_matrix
 
 TOP_SLOTS = 3
 SCORED_MODELS = (*MODELS, ENSEMBLE)
+# Households per model call. A call's memory (7-day windows, reconstructions, forecasts) follows
+# its rows, so a Spark group is scored in calls of this many households. That way a worker's
+# memory does not grow with the group, which at the London shape holds 1/16 of all households.
+# Fifty households is ~30K days per call, still large batches for the models.
+HOUSEHOLDS_PER_CALL = 50
 
 
 def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -41,3 +46,15 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
         }
     )
     return out[keep].reset_index(drop=True)
+
+
+def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, households_per_call: int = HOUSEHOLDS_PER_CALL) -> pd.DataFrame:
+    """``score_households`` over whole households, ``households_per_call`` at a time (same rows:
+    every score depends only on its own household's days)."""
+    households = frame["household_id"].unique()
+    if len(households) <= households_per_call:
+        return score_households(frame, bundle, start, end)
+    calls = np.array_split(households, int(np.ceil(len(households) / households_per_call)))
+    return pd.concat(
+        [score_households(frame[frame["household_id"].isin(call)], bundle, start, end) for call in calls], ignore_index=True
+    )

@@ -25,7 +25,7 @@ from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.models import MODELS
 from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.scoring.core import SCORED_MODELS, score_households
+from energy_anomaly.scoring.core import SCORED_MODELS, score_in_calls
 from energy_anomaly.training.sample import filter_period
 
 logger = logging.getLogger(__name__)
@@ -67,10 +67,10 @@ class ScoreResult:
 
 def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
     """Groups are hash buckets of households: every household's days stay in one group (its
-    history windows need them), and each group is scored in a few large model calls."""
+    history windows need them), and each group is scored in model calls of whole households."""
 
     def body(frame: pd.DataFrame) -> pd.DataFrame:
-        return score_households(frame, worker_bundle(bundle_name), start, end)
+        return score_in_calls(frame, worker_bundle(bundle_name), start, end)
 
     context = features_df.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
     bucket = F.pmod(F.xxhash64("household_id"), F.lit(n_groups)).alias("bucket")
