@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.features.core import RELATIVE_FEATURES
+from energy_anomaly.features.core import RELATIVE_FEATURES, values_matrix
 
 SLOTS = 48
 HISTORY_DAYS = 7
@@ -28,7 +28,7 @@ def feature_matrix(features: pd.DataFrame) -> np.ndarray:
 
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:
     """(n, 48) profiles in household units; missing slots as the row's mean (complete days have none)."""
-    x = np.array(features["profile"].tolist(), dtype=float).reshape(-1, SLOTS)  # None -> NaN
+    x = values_matrix(features["profile"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing row: flat 1.0 below
         row_mean = np.nanmean(x, axis=1, keepdims=True)
