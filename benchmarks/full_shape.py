@@ -96,6 +96,17 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
     return elapsed
 
 
+def score_stage(warehouse: Path, features: int) -> Stage:
+    """Scores every household-day of the data (the whole LCL period)."""
+    return stage("score", ["score", "--start", str(LCL_START), "--end", str(LCL_END)], features, ["gold/anomaly_scores"], warehouse)
+
+
+def measure_floor(root: Path) -> tuple[float, int, float]:
+    """(DuckDB CSV->Parquet seconds, its rows, raw inference seconds) on a fraction's data."""
+    duck_s, duck_rows = duckdb_to_parquet(sorted((root / "raw" / "halfhourly").rglob("*.csv")), root / "duckdb_parquet", threads=2)
+    return duck_s, duck_rows, raw_inference(root / "warehouse", LCL_START, LCL_END)
+
+
 def run_fraction(fraction: float, work: Path) -> dict:
     households = max(1, round(LCL_HOUSEHOLDS * fraction))
     root = work / f"h{households}"
@@ -109,7 +120,6 @@ def run_fraction(fraction: float, work: Path) -> dict:
         if generated.returncode != 0:
             raise SystemExit(f"generate failed:\n{generated.stdout[-2000:]}")
         print(f"input: generated in {generated.wall_s:,.0f} s", flush=True)
-    csv_files = sorted((raw / "halfhourly").rglob("*.csv"))
     shutil.rmtree(warehouse, ignore_errors=True)  # each stage's first run, as on a new deployment
     print("| stage | wall s | rows in | rows out | rows in/s | peak JVM GiB | peak Python GiB | peak total GiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -122,11 +132,10 @@ def run_fraction(fraction: float, work: Path) -> dict:
     stages.append(stage("features", ["features"], daily, ["gold/features"], warehouse))
     features = table_rows(warehouse, "gold/features")
     stages.append(stage("train", ["train"], features, [], warehouse))
-    stages.append(stage("score", ["score", "--start", str(LCL_START), "--end", str(LCL_END)], features, ["gold/anomaly_scores"], warehouse))
+    stages.append(score_stage(warehouse, features))
     end_to_end = sum(s.measured.wall_s for s in stages)
 
-    duck_s, duck_rows = duckdb_to_parquet(csv_files, root / "duckdb_parquet", threads=2)
-    raw_s = raw_inference(warehouse, LCL_START, LCL_END)
+    duck_s, duck_rows, raw_s = measure_floor(root)
     floor = duck_s + raw_s
     input_rows = stages[0].rows_in
     print(f"\nend to end {end_to_end:,.0f} s for {input_rows:,} input rows ({end_to_end / input_rows * 1e6:.2f} µs/row); "

@@ -11,8 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.full_shape import duckdb_to_parquet, raw_inference, stage, table_rows
-from energy_anomaly.synth.generate import LCL_END, LCL_START
+from benchmarks.full_shape import measure_floor, score_stage, table_rows
 
 
 def main() -> None:
@@ -24,10 +23,8 @@ def main() -> None:
     warehouse = root / "warehouse"
     if not (warehouse / "gold" / "features").is_dir():
         raise SystemExit(f"{warehouse}: no gold/features; run benchmarks.full_shape first")
-    features = table_rows(warehouse, "gold/features")
-    scored = stage("score", ["score", "--start", str(LCL_START), "--end", str(LCL_END)], features, ["gold/anomaly_scores"], warehouse)
-    duck_s, rows = duckdb_to_parquet(sorted((root / "raw" / "halfhourly").rglob("*.csv")), root / "duckdb_parquet", threads=2)
-    raw_s = raw_inference(warehouse, LCL_START, LCL_END)
+    scored = score_stage(warehouse, table_rows(warehouse, "gold/features"))
+    duck_s, rows, raw_s = measure_floor(root)
     print(f"score {scored.measured.wall_s:,.0f} s; floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({rows:,} rows) "
           f"+ raw inference {raw_s:,.1f} s = {duck_s + raw_s:,.1f} s")
 
