@@ -50,3 +50,33 @@ def test_shape_features_see_reversal_stuck_and_zero_days():
 def test_longest_repeat_runs():
     x = np.array([[1.0] * 5 + list(range(43))])
     assert longest_repeat(x)[0] == 5
+
+
+def test_base_load_falls_with_scaled_readings_and_not_with_a_busy_evening():
+    rng = np.random.default_rng(0)
+    normal = [(i, SHAPE * rng.uniform(0.9, 1.1)) for i in range(28)]
+    busy = SHAPE.copy()
+    busy[36:44] *= 3  # guests in the evening: more kWh, same always-on load
+    f = household_features(daily(normal + [(28, SHAPE * 0.5), (29, busy)]))
+    scaled, busy_day = f.iloc[28], f.iloc[29]
+    assert scaled["log_base"] == pytest.approx(np.log(0.2 * 0.5 + 0.02))  # the 6 lowest half-hours are 0.2 kWh
+    assert scaled["z_log_base"] < -5
+    assert abs(busy_day["z_log_base"]) < 1 and busy_day["z_log_total"] > 2
+
+
+def test_a_household_back_from_three_weeks_away_is_at_its_own_normal(monkeypatch):
+    from energy_anomaly.features import core
+
+    rng = np.random.default_rng(0)
+    home = [(i, SHAPE * rng.uniform(0.9, 1.1)) for i in range(60)]
+    away = [(i, SHAPE * 0.1) for i in range(60, 81)]
+    back = [(i, SHAPE * rng.uniform(0.9, 1.1)) for i in range(81, 87)]
+    days = daily(home + away + back)
+    f = household_features(days)
+    # Against the last 91 days the days back are the household's normal; z_ is the smaller of the
+    # two windows' z, so they are not flagged. The first day away is unusual against both.
+    assert np.abs(f["z_log_total"].iloc[81:87]).max() < 2
+    assert f["z_log_total"].iloc[60] < -5
+    # Against the last 28 days alone (21 of them empty) the first days back would be far out.
+    monkeypatch.setattr(core, "HISTORY_WINDOWS", (28,))
+    assert household_features(days)["z_log_total"].iloc[81] > 5

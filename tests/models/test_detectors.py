@@ -92,3 +92,24 @@ def test_autoencoder_score_reconstructs_each_distinct_profile_once_with_the_same
     naive_usual = np.median(detector.errors(windows.reshape(-1, 48)).reshape(-1, 7), axis=1)
     naive = np.abs(np.log((detector.errors(profile_matrix(test)) + ERROR_FLOOR) / (naive_usual + ERROR_FLOOR)))
     np.testing.assert_allclose(detector.score(test, windows=windows), naive, rtol=1e-6)
+
+
+def test_forecast_error_terms_level_against_the_household_and_texture_against_the_window():
+    from energy_anomaly.models.lstm import forecast_error
+
+    rng = np.random.default_rng(3)
+    usual = 1.0 + 0.2 * np.sin(np.linspace(0, 2 * np.pi, 48))  # household units: a typical day sums to 48
+    windows = np.clip(usual + rng.normal(0, 0.4, (1, 7, 48)), 0, None)
+    normal = np.clip(usual + rng.normal(0, 0.4, (1, 48)), 0, None)
+    forecast = windows.mean(axis=1)
+    flat = np.full((1, 48), normal.mean())  # h5: the day's mean at every half-hour
+    days = np.concatenate([normal, flat, normal * 0.5])
+    scores = forecast_error(days, np.repeat(forecast, 3, axis=0), np.repeat(windows, 3, axis=0))
+    # The flat day sits closer to the smooth forecast than the real day does, yet scores higher:
+    # its half-hour-to-half-hour texture is unlike the window's.
+    assert ((flat - forecast) ** 2).mean() < ((normal - forecast) ** 2).mean()
+    assert scores[1] > scores[0] + 1.0
+    # Half the household's typical day: the level term alone adds 4 * log(~0.5)^2 ~ 1.9, even when
+    # the forecast itself is at half (a level shift's later days, whose window holds shifted days).
+    halved = forecast_error(normal * 0.5, forecast * 0.5, windows * 0.5)
+    assert halved[0] > scores[0] + 1.5 and scores[2] > scores[0] + 1.5

@@ -12,8 +12,13 @@ from energy_anomaly.models.inputs import feature_matrix
 
 @dataclass
 class IsolationForestDetector:
+    """``max_samples`` 4096: scikit-learn grows trees to depth log2(max_samples), 12 here, 10 at 1024,
+    and estimates the rest of a path from the leaf's size. Deeper trees rank the rare against the
+    very rare, which is where anomalies sit (standard protocol: AUC-PR 0.51 -> 0.54, AUC-ROC 0.926 -> 0.930;
+    scoring time unchanged)."""
+
     n_estimators: int = 300
-    max_samples: int = 1024
+    max_samples: int = 4096
     seed: int = 42
     model: IsolationForest | None = None
 
