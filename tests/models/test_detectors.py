@@ -83,14 +83,15 @@ def test_distinct_rows_rebuilds_every_row_and_keeps_near_duplicates_apart():
 
 
 def test_autoencoder_score_reconstructs_each_distinct_profile_once_with_the_same_result(days):
-    from energy_anomaly.models.autoencoder import ERROR_FLOOR
+    from energy_anomaly.models.autoencoder import ERROR_FLOOR, SPREAD_FLOOR
     from energy_anomaly.models.inputs import profile_matrix
 
     train, test, _, _ = split(days)
     detector = AutoencoderDetector(seed=1, epochs=1).fit(train.head(400))
     windows = day_windows(test)
-    naive_usual = np.median(detector.errors(windows.reshape(-1, 48)).reshape(-1, 7), axis=1)
-    naive = np.abs(np.log((detector.errors(profile_matrix(test)) + ERROR_FLOOR) / (naive_usual + ERROR_FLOOR)))
+    history = np.log(detector.errors(windows.reshape(-1, 48)).reshape(-1, 7) + ERROR_FLOOR)
+    day = np.log(detector.errors(profile_matrix(test)) + ERROR_FLOOR)
+    naive = np.abs(day - history.mean(axis=1)) / (history.std(axis=1) + SPREAD_FLOOR)
     np.testing.assert_allclose(detector.score(test, windows=windows), naive, rtol=1e-6)
 
 
@@ -109,7 +110,7 @@ def test_forecast_error_terms_level_against_the_household_and_texture_against_th
     # its half-hour-to-half-hour texture is unlike the window's.
     assert ((flat - forecast) ** 2).mean() < ((normal - forecast) ** 2).mean()
     assert scores[1] > scores[0] + 1.0
-    # Half the household's typical day: the level term alone adds 4 * log(~0.5)^2 ~ 1.9, even when
+    # Half the household's typical day: the level term alone adds (log 0.5 / the window's spread)^2, even when
     # the forecast itself is at half (a level shift's later days, whose window holds shifted days).
     halved = forecast_error(normal * 0.5, forecast * 0.5, windows * 0.5)
     assert halved[0] > scores[0] + 1.5 and scores[2] > scores[0] + 1.5
