@@ -26,7 +26,7 @@ statistic so a household whose statistic never moves does not turn noise into la
 
 The history is two windows, the previous 28 and the previous 91 days, and ``z_`` is the smaller in
 magnitude of the two: a day is unusual only if it is unusual against the last month *and* the last
-quarter. A household back from a fortnight away is at its own quarter's normal, not flagged for
+quarter. A household back from three weeks away is at its own quarter's normal, not flagged for
 days because its last month was empty; a sudden change is unusual against both.
 
 The always-on load is the steadiest thing a household draws, and every reading-scaling theft
