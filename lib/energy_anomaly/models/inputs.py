@@ -6,9 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.features.core import RELATIVE_FEATURES, values_matrix
+from energy_anomaly.features.core import RELATIVE_FEATURES, SLOTS, values_matrix
 
-SLOTS = 48
 HISTORY_DAYS = 7
 
 # Each day statistic against the household's own previous 28 days (see features.core): a day is
