@@ -83,8 +83,8 @@ def test_distinct_rows_rebuilds_every_row_and_keeps_near_duplicates_apart():
 
 
 def test_autoencoder_score_reconstructs_each_distinct_profile_once_with_the_same_result(days):
-    from energy_anomaly.models.autoencoder import ERROR_FLOOR, SPREAD_FLOOR
-    from energy_anomaly.models.inputs import profile_matrix
+    from energy_anomaly.models.autoencoder import ERROR_FLOOR
+    from energy_anomaly.models.inputs import SPREAD_FLOOR, profile_matrix
 
     train, test, _, _ = split(days)
     detector = AutoencoderDetector(seed=1, epochs=1).fit(train.head(400))

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, profile_matrix, windows_of
+from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, SPREAD_FLOOR, profile_matrix, windows_of
 from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
 
 EPS = 1e-6
 ERROR_FLOOR = 1e-4
-SPREAD_FLOOR = 0.1  # of log errors: a household whose days reconstruct alike does not turn noise into large z
 
 
 def _transform(profiles: np.ndarray) -> np.ndarray:

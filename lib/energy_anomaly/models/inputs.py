@@ -9,6 +9,9 @@ import pandas as pd
 from energy_anomaly.features.core import RELATIVE_FEATURES, SLOTS, values_matrix
 
 HISTORY_DAYS = 7
+# Floor of a spread of logs over a day's 7-day window, where the AE and LSTM scores are in units of
+# the household's own spread: a household whose days never vary does not turn noise into large terms.
+SPREAD_FLOOR = 0.1
 
 # Each day statistic against the household's own previous 28 days (see features.core): a day is
 # judged by how unlike its own household it is, so one forest serves households of any size.

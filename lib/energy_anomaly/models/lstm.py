@@ -29,13 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, profile_matrix, windows_of
+from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, SPREAD_FLOOR, profile_matrix, windows_of
 from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
 
 
 DISPERSION_FLOOR = 1e-3
 TEXTURE_FLOOR = 1e-2
-SPREAD_FLOOR = 0.1  # of a log: a household whose days never vary does not turn noise into large terms
 
 
 def _transform(x: np.ndarray) -> np.ndarray:
