@@ -61,3 +61,18 @@ def test_rerunning_clean_changes_nothing(spark, cleaned):
     run_clean(spark, warehouse, max_gap_slots=4)
     for table, frame in before.items():
         assertDataFrameEqual(read_table(spark, warehouse, table), frame)
+
+
+def test_silver_files_hold_whole_households_in_time_order(spark, scored):
+    """The layout per-household reads rely on: each household in one file, its rows in time order
+    (the grid comes out sorted; no sort after it)."""
+    import pyarrow.parquet as pq
+
+    warehouse, _, _ = scored
+    households_seen = []
+    for path in read_table(spark, warehouse, "silver/readings").inputFiles():
+        rows = pq.read_table(path.removeprefix("file:"), columns=["household_id", "ts"]).to_pylist()
+        keys = [(r["household_id"], r["ts"]) for r in rows]
+        assert keys == sorted(keys) and len(set(keys)) == len(keys)
+        households_seen += sorted({household for household, _ in keys})
+    assert len(households_seen) == len(set(households_seen)) == 4

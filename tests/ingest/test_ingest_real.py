@@ -137,3 +137,29 @@ def test_the_whole_shared_slice_is_accounted_for(spark, shared_lcl, tmp_path):
     assert result.files == 101
     assert result.readings + result.quarantined == data_lines(*files) == 1_674_718 + 24_158
     assert result.quarantine_reasons == {"missing_kwh": 1}
+
+
+BAD_LINES = """LCLid,tstp,energy(kWh/hh)
+MAC000001,2013-01-01 00:00:00.0000000, 0.1 
+MAC000001,2013-01-01 00:30:00.0000000,Null
+MAC000001,not a time,0.2
+
+MAC000001,2013-01-01 01:00:00.0000000,-0.5
+,2013-01-01 01:30:00.0000000,0.3
+MAC000001,2013-01-01 02:00:00.0000000,99
+MAC000001,2013-01-01 02:30:00.0000000,0.1,extra
+"""
+
+
+def test_rejects_are_quarantined_alike_from_the_readings_pass_and_from_a_second_pass(spark, tmp_path):
+    path = tmp_path / "bad_rows.csv"
+    path.write_text(BAD_LINES)
+    one_pass = run_ingest(spark, str(tmp_path / "one"), [str(path)], None, 12.0)
+    # More rejects than the readings pass may keep: the file is parsed again for the quarantine.
+    two_passes = run_ingest(spark, str(tmp_path / "two"), [str(path)], None, 12.0, max_rejects_in_pass=2)
+    reasons = ["missing_kwh", "bad_timestamp", "empty_line", "negative_kwh", "missing_household_id", "kwh_above_max", "wrong_field_count"]
+    assert one_pass.quarantine_reasons == two_passes.quarantine_reasons == dict.fromkeys(reasons, 1)
+    assert one_pass.readings == two_passes.readings == 1
+    quarantine = read_table(spark, str(tmp_path / "one"), "bronze/quarantine")
+    assertDataFrameEqual(quarantine, read_table(spark, str(tmp_path / "two"), "bronze/quarantine"))
+    assert quarantine.where(F.col("reason") == "missing_household_id").first().household_id is None

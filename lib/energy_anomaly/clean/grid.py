@@ -1,21 +1,16 @@
 """The regular half-hourly grid of each household, from its first to its last reading.
 
 Each reading generates itself and the missing slots up to the household's next reading, so the
-grid needs one window (``lead``) and no join. Gaps of up to ``max_gap_slots`` missing half-hours
-are interpolated linearly between the two readings around them (``is_imputed``); longer gaps stay
-null (``is_gap``).
+grid needs one window (``lead``) and no join, and its rows come out in (household_id, ts) order.
+Gaps of up to ``max_gap_slots`` missing half-hours are interpolated linearly between the two
+readings around them (``is_imputed``); longer gaps stay null (``is_gap``).
 """
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT
-
-
-def household_window():
-    """The one series window: a household's readings in time order."""
-    return Window.partitionBy("household_id").orderBy("ts")
+from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT, household_window
 
 
 def with_next_reading(readings_df: DataFrame) -> DataFrame:
@@ -44,7 +39,14 @@ def with_filled_slots(readings_df: DataFrame, max_gap_slots: int) -> DataFrame:
             (is_reading & F.col("has_conflict")).alias("has_conflict"),
         )
 
-    slots = F.transform(F.sequence(F.lit(0), steps - 1), slot)
+    # Nearly every reading is followed by the next half-hour's: it is its own one slot, built by
+    # code-generated expressions; only readings before a gap go through the interpreted lambda.
+    alone = F.array(
+        F.struct(
+            "ts", "kwh", F.lit(False).alias("is_imputed"), F.lit(False).alias("is_gap"), "n_source_rows", "has_conflict"
+        )
+    )
+    slots = F.when(steps == 1, alone).otherwise(F.transform(F.sequence(F.lit(0), steps - 1), slot))
     return readings_df.select("household_id", F.inline(slots))
 
 

@@ -101,8 +101,11 @@ def select_readings(parsed_df: DataFrame) -> DataFrame:
     return parsed_df.where(F.col("reason").isNull()).select("household_id", "ts", "kwh", "source_file")
 
 
-def select_quarantine(parsed_df: DataFrame) -> DataFrame:
+def quarantine_columns() -> list[Column]:
+    """A parsed line as a ``bronze/quarantine`` row (an empty LCLid is null)."""
     household_id = F.when(F.col("household_id") != "", F.col("household_id"))
-    return parsed_df.where(F.col("reason").isNotNull()).select(
-        "raw_line", "source_file", "reason", household_id.alias("household_id")
-    )
+    return [F.col("raw_line"), F.col("source_file"), F.col("reason"), household_id.alias("household_id")]
+
+
+def select_quarantine(parsed_df: DataFrame) -> DataFrame:
+    return parsed_df.where(F.col("reason").isNotNull()).select(*quarantine_columns())
