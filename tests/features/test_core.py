@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_anomaly.features.core import household_features, longest_repeat
+from energy_anomaly.features.core import household_features, longest_repeat, previous_days_quartiles
 
 SHAPE = np.concatenate([np.full(12, 0.2), np.linspace(0.3, 1.0, 24), np.full(12, 0.5)])
 
@@ -80,3 +80,17 @@ def test_a_household_back_from_three_weeks_away_is_at_its_own_normal(monkeypatch
     # Against the last 28 days alone (21 of them empty) the first days back would be far out.
     monkeypatch.setattr(core, "HISTORY_WINDOWS", (28,))
     assert household_features(days)["z_log_total"].iloc[81] > 5
+
+
+@pytest.mark.parametrize("window", [28, 91])
+def test_previous_days_quartiles_are_pandas_rolling_quantiles_of_the_days_before(window):
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(300, 3))
+    values[rng.random(values.shape) < 0.2] = np.nan
+    values[100:130] = np.nan  # a month away: windows fall below min_periods, then refill
+    values[200:260, 1] = 0.5  # ties
+    rolling = pd.DataFrame(values).rolling(window, min_periods=7)
+    expected = [rolling.quantile(0.25), rolling.median(), rolling.quantile(0.75)]
+    got = previous_days_quartiles(values, window, 7)
+    for ours, theirs in zip(got, expected):
+        np.testing.assert_allclose(ours, theirs.shift(1).to_numpy(), rtol=0, atol=1e-12)

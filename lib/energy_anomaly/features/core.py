@@ -21,8 +21,8 @@ Rolling work is O(rows): each household's days are put on a continuous daily ind
 
 The ``z_`` features make one day comparable across households: a flat-profile household's normal
 ``cv`` is another's anomaly. The spread is the interquartile range / 1.349 (the standard
-deviation's robust estimate, a skip-list rolling quantile: O(rows log window)), floored per
-statistic so a household whose statistic never moves does not turn noise into large z.
+deviation's robust estimate; the quartiles come from one sort of each day's window), floored
+per statistic so a household whose statistic never moves does not turn noise into large z.
 
 The history is two windows, the previous 28 and the previous 91 days, and ``z_`` is the smaller in
 magnitude of the two: a day is unusual only if it is unusual against the last month *and* the last
@@ -87,18 +87,44 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
 
 
+def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """(25th percentile, median, 75th percentile) of each row's previous ``window`` rows, NaN
+    skipped, per column: shape (3, rows, columns); NaN where fewer than ``min_periods`` values.
+
+    The same order statistics and linear interpolation as pandas' ``rolling(window).quantile(q)
+    .shift(1)``, computed for the three quantiles from one sort of every window (numpy), where pandas
+    walks a skip list once per quantile and column (measured ~4x faster per household)."""
+    rows, columns = values.shape
+    padded = np.vstack([np.full((window, columns), np.nan), values[:-1]])  # row i sees rows i-window..i-1
+    windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window, axis=0), axis=-1)  # NaN last
+    counts = window - np.isnan(windows).sum(axis=-1)
+    out = np.empty((3, rows, columns))
+    for i, q in enumerate((0.25, 0.5, 0.75)):
+        position = q * np.maximum(counts - 1, 0)
+        low = np.floor(position).astype(np.intp)
+        high = np.minimum(low + 1, np.maximum(counts - 1, 0))
+        v_low = np.take_along_axis(windows, low[..., None], axis=-1)[..., 0]
+        v_high = np.take_along_axis(windows, high[..., None], axis=-1)[..., 0]
+        fraction = position - low
+        out[i] = np.where(fraction == 0, v_low, v_low + (v_high - v_low) * fraction)
+    out[:, counts < min_periods] = np.nan
+    return out
+
+
 def relative_to_history(stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors: dict[str, float]) -> pd.DataFrame:
     """Each column against the same column's previous days (NaN days skipped): per window of
     ``HISTORY_WINDOWS`` a robust z, and per value the one smaller in magnitude."""
-    on_calendar = stats.reindex(calendar)
+    on_calendar = stats.reindex(calendar).to_numpy(dtype=float)
+    at_days = calendar.get_indexer(stats.index)
+    values = stats.to_numpy(dtype=float)
+    floor = np.array([floors[name] for name in stats.columns])
     z = None
-    for window in HISTORY_WINDOWS:
-        history = on_calendar.rolling(window, min_periods=MIN_DAYS_28)
-        median = history.median().shift(1).reindex(stats.index)
-        spread = ((history.quantile(0.75) - history.quantile(0.25)) / IQR_TO_SIGMA).shift(1).reindex(stats.index)
-        spread = spread.clip(lower=pd.Series(floors), axis=1)
-        window_z = ((stats - median) / spread).to_numpy()
-        z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
+    with np.errstate(invalid="ignore"):
+        for window in HISTORY_WINDOWS:
+            q25, median, q75 = previous_days_quartiles(on_calendar, window, MIN_DAYS_28)[:, at_days]
+            spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, floor)  # a NaN spread stays NaN
+            window_z = (values - median) / spread
+            z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
     return pd.DataFrame(z, index=stats.index, columns=stats.columns).add_prefix("z_")
 
 
