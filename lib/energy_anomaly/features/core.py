@@ -93,16 +93,17 @@ def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -
 
     The same order statistics and linear interpolation as pandas' ``rolling(window).quantile(q)
     .shift(1)``, computed for the three quantiles from one sort of every window (numpy), where pandas
-    walks a skip list once per quantile and column (measured ~4x faster per household)."""
+    walks a skip list once per quantile and column (``household_features`` measured ~2x faster)."""
     rows, columns = values.shape
     padded = np.vstack([np.full((window, columns), np.nan), values[:-1]])  # row i sees rows i-window..i-1
     windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window, axis=0), axis=-1)  # NaN last
     counts = window - np.isnan(windows).sum(axis=-1)
+    last = np.maximum(counts - 1, 0)  # index of each window's largest value
     out = np.empty((3, rows, columns))
     for i, q in enumerate((0.25, 0.5, 0.75)):
-        position = q * np.maximum(counts - 1, 0)
+        position = q * last
         low = np.floor(position).astype(np.intp)
-        high = np.minimum(low + 1, np.maximum(counts - 1, 0))
+        high = np.minimum(low + 1, last)
         v_low = np.take_along_axis(windows, low[..., None], axis=-1)[..., 0]
         v_high = np.take_along_axis(windows, high[..., None], axis=-1)[..., 0]
         fraction = position - low
