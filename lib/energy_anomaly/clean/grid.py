@@ -21,32 +21,30 @@ def with_next_reading(readings_df: DataFrame) -> DataFrame:
 
 
 def with_filled_slots(readings_df: DataFrame, max_gap_slots: int) -> DataFrame:
-    """Explodes each reading into itself (k = 0) plus the empty slots before the next reading."""
+    """Explodes each reading into itself plus the empty slots k = 1 .. steps - 1 before the next reading."""
     steps = F.coalesce(
         ((F.unix_timestamp("next_ts") - F.unix_timestamp("ts")) / SECONDS_PER_SLOT).cast("int"), F.lit(1)
     )
     is_short_gap = (steps - 1) <= max_gap_slots
+    reading = F.struct(
+        "ts", "kwh", F.lit(False).alias("is_imputed"), F.lit(False).alias("is_gap"), "n_source_rows", "has_conflict"
+    )
 
-    def slot(k):
-        is_reading = k == 0
+    def empty_slot(k):
         interpolated = F.col("kwh") + (F.col("next_kwh") - F.col("kwh")) * k / steps
         return F.struct(
             (F.col("ts") + F.make_dt_interval(secs=k * SECONDS_PER_SLOT)).alias("ts"),
-            F.when(is_reading, F.col("kwh")).when(is_short_gap, interpolated).alias("kwh"),
-            (~is_reading & is_short_gap).alias("is_imputed"),
-            (~is_reading & ~is_short_gap).alias("is_gap"),
-            F.when(is_reading, F.col("n_source_rows")).otherwise(0).alias("n_source_rows"),
-            (is_reading & F.col("has_conflict")).alias("has_conflict"),
+            F.when(is_short_gap, interpolated).alias("kwh"),
+            is_short_gap.alias("is_imputed"),
+            (~is_short_gap).alias("is_gap"),
+            F.lit(0).alias("n_source_rows"),
+            F.lit(False).alias("has_conflict"),
         )
 
     # Nearly every reading is followed by the next half-hour's: it is its own one slot, built by
     # code-generated expressions; only readings before a gap go through the interpreted lambda.
-    alone = F.array(
-        F.struct(
-            "ts", "kwh", F.lit(False).alias("is_imputed"), F.lit(False).alias("is_gap"), "n_source_rows", "has_conflict"
-        )
-    )
-    slots = F.when(steps == 1, alone).otherwise(F.transform(F.sequence(F.lit(0), steps - 1), slot))
+    before_gap = F.concat(F.array(reading), F.transform(F.sequence(F.lit(1), steps - 1), empty_slot))
+    slots = F.when(steps == 1, F.array(reading)).otherwise(before_gap)
     return readings_df.select("household_id", F.inline(slots))
 
 
