@@ -129,6 +129,19 @@ def test_a_file_ingested_alone_replaces_only_its_own_rows(spark, tmp_path):
     }
 
 
+def test_a_file_whose_path_needs_url_encoding_is_ingested_and_replaced(spark, tmp_path):
+    """Spark names a file by its URI (``a%20b.csv``), not as the path was given (``a b.csv``)."""
+    warehouse = str(tmp_path / "w")
+    odd = tmp_path / "meter files" / "MAC000002 100%.csv.gz"
+    odd.parent.mkdir()
+    shutil.copy(KAGGLE_FILES[0], odd)
+    for _ in range(2):
+        result = run_ingest(spark, warehouse, [str(odd.parent)], None, 12.0)
+    assert result.readings + result.quarantined == data_lines(odd)
+    per_file = read_table(spark, warehouse, "bronze/readings").groupBy("source_file").count().collect()
+    assert [(r.source_file, r["count"]) for r in per_file] == [(odd.as_uri().replace("file:///", "file:/"), result.readings)]
+
+
 @pytest.mark.shared_data
 @pytest.mark.slow
 def test_the_whole_shared_slice_is_accounted_for(spark, shared_lcl, tmp_path):

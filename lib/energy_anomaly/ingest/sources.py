@@ -22,7 +22,8 @@ DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".txt")
 
 @dataclass(frozen=True)
 class SourceFile:
-    path: str  # fully qualified, as Spark reports it in _metadata.file_path
+    path: str  # fully qualified Hadoop path, as given to Spark's readers
+    uri: str  # the same file as Spark reports it in ``_metadata.file_path`` (URL-encoded): the ``source_file`` of its rows
     size: int
     layout: Layout
 
@@ -32,7 +33,7 @@ def _hadoop(spark: SparkSession):
     return jvm, spark.sparkContext._jsc.hadoopConfiguration()
 
 
-def _expand(spark: SparkSession, pattern: str) -> list[tuple[str, int]]:
+def _expand(spark: SparkSession, pattern: str) -> list[tuple[str, str, int]]:
     jvm, conf = _hadoop(spark)
     path = jvm.org.apache.hadoop.fs.Path(pattern)
     fs = path.getFileSystem(conf)
@@ -42,17 +43,26 @@ def _expand(spark: SparkSession, pattern: str) -> list[tuple[str, int]]:
     found = []
     for status in statuses:
         if not status.isDirectory():
-            found.append((status.getPath().toString(), status.getLen()))
+            found.append(_described(jvm, status))
             continue
         files = fs.listFiles(status.getPath(), True)
         while files.hasNext():
             child = files.next()
             name = child.getPath().getName()
             if not name.startswith((".", "_")) and name.lower().endswith(DATA_SUFFIXES):
-                found.append((child.getPath().toString(), child.getLen()))
+                found.append(_described(jvm, child))
     if not found:
         raise InputFileError(pattern, "directory holds no .csv or .csv.gz files")
     return found
+
+
+def _described(jvm, status) -> tuple[str, str, int]:
+    """Path, URI and size of a Hadoop ``FileStatus``. Spark reports a file by its URI, so a name
+    with a space or a ``%`` differs between the two forms (``a b.csv`` -> ``a%20b.csv``). The URI
+    is taken from the path's text, as Spark's file listing has it: a glob's path carries an empty
+    authority (``file:///x``) that Spark's does not (``file:/x``)."""
+    path = status.getPath().toString()
+    return path, jvm.org.apache.hadoop.fs.Path(path).toUri().toString(), status.getLen()
 
 
 def read_first_line(spark: SparkSession, path: str) -> str | None:
@@ -81,11 +91,11 @@ def discover(spark: SparkSession, patterns: list[str]) -> list[SourceFile]:
     """Every input file with its layout, sorted by path; raises on the first bad one."""
     if not patterns:
         raise InputFileError("--input", "no input files given")
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[str, int]] = {}
     for pattern in patterns:
-        seen.update(_expand(spark, pattern))
+        seen.update((path, (uri, size)) for path, uri, size in _expand(spark, pattern))
     sources = []
-    for path, size in sorted(seen.items()):
+    for path, (uri, size) in sorted(seen.items()):
         if size == 0:
             raise InputFileError(path, "empty file")
         header = read_first_line(spark, path)
@@ -94,7 +104,7 @@ def discover(spark: SparkSession, patterns: list[str]) -> list[SourceFile]:
         layout = detect_layout(header)
         if layout is None:
             raise InputFileError(path, f"unknown header {header.strip()[:80]!r}")
-        sources.append(SourceFile(path, size, layout))
+        sources.append(SourceFile(path, uri, size, layout))
     return sources
 
 

@@ -145,20 +145,22 @@ def run_ingest(
     household_sources = _households_sources(discover(spark, households)) if households else []
     for layout, paths in group_by_layout(reading_sources).items():
         logger.info("ingest: %d file(s) in the %s layout", len(paths), layout.name)
-    reading_paths = [s.path for s in reading_sources]
-    all_paths = reading_paths + [s.path for s in household_sources]
+    # Rows name their file as Spark reports it (``_metadata.file_path``): the predicates that
+    # make re-runs replace exactly those rows use the same form.
+    reading_files = [s.uri for s in reading_sources]
+    all_files = reading_files + [s.uri for s in household_sources]
 
     lines = Observation("ingest_lines")
     with read_errors_named():
         readings_path = tables.replace_where(
             select_readings(observe_lines(parse_sources(spark, reading_sources, max_kwh_per_halfhour), lines, max_rejects_in_pass)),
-            warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(reading_paths),
+            warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(reading_files),
         )
         seen = lines.get
         quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
         if quarantine is None:
             files_with_rejects = set(seen["files_with_rejects"])
-            with_rejects = [s for s in reading_sources if s.path in files_with_rejects]
+            with_rejects = [s for s in reading_sources if s.uri in files_with_rejects]
             logger.info("ingest: %d rejected lines, more than the %d collected in one pass: reading %d file(s) again",
                         seen["rejected"], max_rejects_in_pass, len(with_rejects))
             quarantine = select_quarantine(parse_sources(spark, with_rejects, max_kwh_per_halfhour))
@@ -168,13 +170,13 @@ def run_ingest(
             quarantine = quarantine.unionByName(select_quarantine(parsed_households))
             households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
             n_households = tables.rows_written(spark, households_path)
-        quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_paths))
+        quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
 
     readings = tables.rows_written(spark, readings_path)
     written = (
         spark.read.format("delta").load(quarantine_path)
-        .where(source_predicate(all_paths))
-        .groupBy("reason", F.expr(source_predicate(reading_paths)).alias("from_readings"))
+        .where(source_predicate(all_files))
+        .groupBy("reason", F.expr(source_predicate(reading_files)).alias("from_readings"))
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
     )
@@ -188,7 +190,7 @@ def run_ingest(
             f"written {readings} readings + {rejected} quarantined"
         )
     return IngestResult(
-        files=len(all_paths),
+        files=len(all_files),
         lines_read=seen["lines"],
         readings=readings,
         quarantined=sum(reasons.values()),
