@@ -1,4 +1,5 @@
 """Ingest of real LCL files: every data row accounted for, every quirk of the raw release handled."""
+import dataclasses
 import datetime as dt
 import gzip
 import shutil
@@ -7,7 +8,9 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from energy_anomaly.ingest.stage import run_ingest
+from energy_anomaly.errors import EnergyAnomalyError
+from energy_anomaly.ingest.sources import discover
+from energy_anomaly.ingest.stage import check_file_naming, run_ingest
 from energy_anomaly.tables import read_table
 from tests.conftest import SAMPLE_DIR
 
@@ -140,6 +143,13 @@ def test_a_file_whose_path_needs_url_encoding_is_ingested_and_replaced(spark, tm
     assert result.readings + result.quarantined == data_lines(odd)
     per_file = read_table(spark, warehouse, "bronze/readings").groupBy("source_file").count().collect()
     assert [(r.source_file, r["count"]) for r in per_file] == [(odd.as_uri().replace("file:///", "file:/"), result.readings)]
+
+
+def test_a_file_spark_names_otherwise_than_its_predicate_is_refused_before_writing(spark):
+    (source,) = discover(spark, [str(KAGGLE_FILES[0])])
+    check_file_naming(spark, [source])
+    with pytest.raises(EnergyAnomalyError, match="Spark reports this file as"):
+        check_file_naming(spark, [dataclasses.replace(source, uri=source.uri.replace("file:/", "file:///"))])
 
 
 @pytest.mark.shared_data

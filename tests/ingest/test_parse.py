@@ -35,6 +35,10 @@ def test_kaggle_lines_parse_with_padding_suffixes_and_reasons(spark):
             "MAC000002,2013-01-01 04:30:00",
             "MAC000002,2013-01-01 05:00:00,0.1,extra",
             "   ",
+            " lclid , TSTP ,energy(kWh/hh)",
+            "MAC000002, 2013-01-01 05:30:00 ,0.3",
+            "MAC000002,2013-01-01 06:00:00, null ",
+            "MAC000002,2013-01-01 06:30:00,-Infinity",
         ),
         KAGGLE,
         max_kwh=12.0,
@@ -44,6 +48,7 @@ def test_kaggle_lines_parse_with_padding_suffixes_and_reasons(spark):
             ("MAC000002", dt.datetime(2013, 1, 1, 0, 0), 0.219, "file:/in.csv"),
             ("MAC000002", dt.datetime(2012, 10, 12, 0, 30), 0.0, "file:/in.csv"),
             ("MAC000002", dt.datetime(2013, 1, 1, 3, 0), 12.0, "file:/in.csv"),
+            ("MAC000002", dt.datetime(2013, 1, 1, 5, 30), 0.3, "file:/in.csv"),
         ],
         "household_id STRING, ts TIMESTAMP, kwh DOUBLE, source_file STRING",
     )
@@ -60,6 +65,8 @@ def test_kaggle_lines_parse_with_padding_suffixes_and_reasons(spark):
             ("MAC000002,2013-01-01 04:30:00", "file:/in.csv", "wrong_field_count", "MAC000002"),
             ("MAC000002,2013-01-01 05:00:00,0.1,extra", "file:/in.csv", "wrong_field_count", "MAC000002"),
             ("   ", "file:/in.csv", "empty_line", None),
+            ("MAC000002,2013-01-01 06:00:00, null ", "file:/in.csv", "missing_kwh", "MAC000002"),
+            ("MAC000002,2013-01-01 06:30:00,-Infinity", "file:/in.csv", "bad_kwh", "MAC000002"),
         ],
         "raw_line STRING, source_file STRING, reason STRING, household_id STRING",
     )

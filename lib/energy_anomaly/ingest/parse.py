@@ -39,11 +39,15 @@ def with_fields(lines_df: DataFrame) -> DataFrame:
 
 
 def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
-    """Typed ``household_id``, ``ts``, ``kwh`` (null where unparseable) and the raw kWh text."""
-    kwh_text = field(layout.kwh_col)
+    """Typed ``household_id``, ``ts``, ``kwh`` (null where unparseable) and the raw kWh text.
+
+    Only the LCLid is trimmed: both casts skip the padding themselves (Spark's timestamp parser
+    and Java's ``Double.parseDouble``), so ``" 0.219 "`` needs no trimmed copy first.
+    """
+    kwh_text = F.get(F.col("fields"), layout.kwh_col)
     return (
         fields_df.withColumn("household_id", field(layout.household_col))
-        .withColumn("ts", field(layout.ts_col).try_cast("timestamp"))
+        .withColumn("ts", F.get(F.col("fields"), layout.ts_col).try_cast("timestamp"))
         .withColumn("kwh_text", kwh_text)
         .withColumn("kwh", kwh_text.try_cast("double"))
     )
@@ -54,8 +58,10 @@ def reject_reason(width: int, max_kwh: float) -> Column:
     is_blank = F.trim(F.col("raw_line")) == ""
     has_wrong_width = F.size("fields") != width
     is_missing_id = F.col("household_id").isNull() | (F.col("household_id") == "")
-    is_missing_kwh = F.lower(F.col("kwh_text")).isin(*NULL_TOKENS)
-    is_bad_kwh = F.col("kwh").isNull() | F.isnan("kwh") | (F.abs("kwh") == float("inf"))
+    not_a_number = F.col("kwh").isNull() | F.isnan("kwh")
+    # The token test runs only for a kWh that did not parse: no lower-casing of every reading.
+    is_missing_kwh = not_a_number & F.lower(F.trim(F.col("kwh_text"))).isin(*NULL_TOKENS)
+    is_bad_kwh = not_a_number | (F.abs("kwh") == float("inf"))
     return (
         F.when(is_blank, "empty_line")
         .when(has_wrong_width, "wrong_field_count")
@@ -71,7 +77,9 @@ def reject_reason(width: int, max_kwh: float) -> Column:
 def is_header() -> Column:
     """A header line (first field ``LCLid``): one per file, or more in concatenated files. Tested on
     the already trimmed ``household_id`` field, not on a second scan of the raw line."""
-    return F.lower(F.col("household_id")) == HEADER_ID_FIELD
+    household_id = F.col("household_id")
+    # Lower-cases only the 5-character ids: an LCLid (MAC000002) is never that short.
+    return (F.length(household_id) == len(HEADER_ID_FIELD)) & (F.lower(household_id) == HEADER_ID_FIELD)
 
 
 def with_reject_reason(readings_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
