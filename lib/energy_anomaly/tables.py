@@ -7,6 +7,7 @@ Every write is one Delta commit, so a failed job leaves the table as it was.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from delta.tables import DeltaTable
@@ -139,20 +140,24 @@ def replace_where(
     checked = check_schema(df, schema, table)
     spark = df.sparkSession
     ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by, stats_columns=stats_columns)
-    writer = checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate)
-    if not rows_match_by_construction:
-        writer.save(path)
-        return path
-    before = spark.conf.get(REPLACE_WHERE_ROW_CHECK, None)
-    spark.conf.set(REPLACE_WHERE_ROW_CHECK, "false")
+    row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
+    with row_check:
+        checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
+    return path
+
+
+@contextmanager
+def session_conf(spark: SparkSession, key: str, value: str):
+    """``key`` set to ``value`` for the block, then back to what it was (or unset)."""
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, value)
     try:
-        writer.save(path)
+        yield
     finally:
         if before is None:
-            spark.conf.unset(REPLACE_WHERE_ROW_CHECK)
+            spark.conf.unset(key)
         else:
-            spark.conf.set(REPLACE_WHERE_ROW_CHECK, before)
-    return path
+            spark.conf.set(key, before)
 
 
 def rows_written(spark: SparkSession, path: str) -> int:

@@ -24,8 +24,13 @@ from energy_anomaly.ingest.layouts import HEADER_ID_FIELD, Layout
 NULL_TOKENS = ("null", "na", "nan", "")
 
 
+def raw_field(index: int) -> Column:
+    """The field as it stands in the line, padding included."""
+    return F.get(F.col("fields"), index)
+
+
 def field(index: int) -> Column:
-    return F.trim(F.get(F.col("fields"), index))
+    return F.trim(raw_field(index))
 
 
 def filter_header_lines(lines_df: DataFrame) -> DataFrame:
@@ -44,10 +49,10 @@ def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
     Only the LCLid is trimmed: both casts skip the padding themselves (Spark's timestamp parser
     and Java's ``Double.parseDouble``), so ``" 0.219 "`` needs no trimmed copy first.
     """
-    kwh_text = F.get(F.col("fields"), layout.kwh_col)
+    kwh_text = raw_field(layout.kwh_col)
     return (
         fields_df.withColumn("household_id", field(layout.household_col))
-        .withColumn("ts", F.get(F.col("fields"), layout.ts_col).try_cast("timestamp"))
+        .withColumn("ts", raw_field(layout.ts_col).try_cast("timestamp"))
         .withColumn("kwh_text", kwh_text)
         .withColumn("kwh", kwh_text.try_cast("double"))
     )
