@@ -26,7 +26,9 @@ from energy_anomaly import schemas, tables
 from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import HOUSEHOLDS
-from energy_anomaly.ingest.parse import parse_reading_lines, quarantine_columns, select_quarantine, select_readings
+from energy_anomaly.ingest.parse import (
+    is_data_line, is_rejected, parse_reading_lines, quarantine_columns, select_quarantine, select_readings,
+)
 from energy_anomaly.ingest.sources import SourceFile, discover, group_by_layout
 
 logger = logging.getLogger(__name__)
@@ -99,15 +101,25 @@ def _households_sources(sources: list[SourceFile]) -> list[SourceFile]:
     return sources
 
 
-def parse_sources(spark: SparkSession, sources: list[SourceFile], max_kwh_per_halfhour: float) -> DataFrame:
-    """Every data line of the reading files, typed, with its ``reason`` (null = a good reading)."""
-    return reduce(
+def parse_sources(
+    spark: SparkSession, sources: list[SourceFile], max_kwh_per_halfhour: float,
+    observation: Observation | None = None, max_rejects: int = 0,
+) -> DataFrame:
+    """Every line of the reading files, typed, with its ``reason`` (null = a good reading), counted
+    in ``observation`` (see ``observe_lines``).
+
+    The observation is also the barrier that keeps later filters on ``reason`` above the parse,
+    so each line is split and cast once (``parse.parse_reading_lines``): callers that need no
+    counts get a throwaway one.
+    """
+    parsed = reduce(
         DataFrame.unionByName,
         [
             parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour)
             for layout, paths in group_by_layout(sources).items()
         ],
     )
+    return observe_lines(parsed, observation or Observation(), max_rejects)
 
 
 def check_file_naming(spark: SparkSession, sources: list[SourceFile]) -> None:
@@ -124,18 +136,18 @@ def check_file_naming(spark: SparkSession, sources: list[SourceFile]) -> None:
 
 
 def observe_lines(parsed: DataFrame, observation: Observation, max_rejects: int) -> DataFrame:
-    """Counts lines and rejects, names the files with rejects and keeps up to ``max_rejects`` of
-    the rejected lines as quarantine rows, during the readings write."""
-    is_rejected = F.col("reason").isNotNull()
+    """Counts data lines (header lines aside) and rejects, names the files with rejects and keeps
+    up to ``max_rejects`` of the rejected lines as quarantine rows, during the readings write."""
+    rejected = is_rejected()
     metrics = [
-        F.count(F.lit(1)).alias("lines"),
-        F.count_if(is_rejected).alias("rejected"),
-        F.array_sort(F.collect_set(F.when(is_rejected, F.col("source_file")))).alias("files_with_rejects"),
+        F.count_if(is_data_line()).alias("lines"),
+        F.count_if(rejected).alias("rejected"),
+        F.array_sort(F.collect_set(F.when(rejected, F.col("source_file")))).alias("files_with_rejects"),
     ]
     if max_rejects > 0:
         # min_by ignores rows whose ordering key is null: only rejected lines enter the heap.
         quarantine_row = F.struct(*quarantine_columns())
-        metrics.append(F.min_by(quarantine_row, F.when(is_rejected, F.lit(0)), max_rejects).alias("rejects"))
+        metrics.append(F.min_by(quarantine_row, F.when(rejected, F.lit(0)), max_rejects).alias("rejects"))
     return parsed.observe(observation, *metrics)
 
 
@@ -170,7 +182,7 @@ def run_ingest(
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
         readings_path = tables.replace_where(
-            select_readings(observe_lines(parse_sources(spark, reading_sources, max_kwh_per_halfhour), lines, max_rejects_in_pass)),
+            select_readings(parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass)),
             warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(reading_files),
             stats_columns=READINGS_STATS, rows_match_by_construction=True,
         )

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from energy_anomaly.errors import InputFileError
-from energy_anomaly.ingest.parse import select_readings
+from energy_anomaly.ingest.parse import is_rejected, select_readings
 from energy_anomaly.ingest.sources import discover
 from energy_anomaly.ingest.stage import parse_sources
 from energy_anomaly.synth.spark_inject import select_labels, with_injected_anomalies
@@ -45,7 +45,7 @@ def read_input(spark: SparkSession, path: str, max_kwh: float) -> tuple[DataFram
             raise InputFileError(path, f"Delta table lacks columns {sorted(missing)}")
         return readings, True, 0
     parsed = parse_sources(spark, discover(spark, [path]), max_kwh)
-    rejected = parsed.where(F.col("reason").isNotNull()).count()
+    rejected = parsed.where(is_rejected()).count()
     return select_readings(parsed).drop("source_file"), False, rejected
 
 
