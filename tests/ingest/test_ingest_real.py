@@ -3,7 +3,9 @@ import dataclasses
 import datetime as dt
 import gzip
 import shutil
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -102,6 +104,20 @@ def test_households_are_one_row_each_with_acorn_groups(spark, ingested):
             "household_id STRING, tariff STRING, acorn STRING, acorn_group STRING, block STRING",
         ),
     )
+
+
+def test_bronze_parquet_keeps_no_min_max_on_source_file_and_leaves_the_session_as_it_was(spark, ingested):
+    warehouse, _ = ingested
+    bronze_files = sorted(Path(warehouse, "bronze", "readings").glob("*.parquet"))
+    assert bronze_files
+    for path in bronze_files:
+        row_group = pq.ParquetFile(path).metadata.row_group(0)
+        has_min_max = {
+            row_group.column(i).path_in_schema: row_group.column(i).statistics is not None and row_group.column(i).statistics.has_min_max
+            for i in range(row_group.num_columns)
+        }
+        assert has_min_max == {"household_id": True, "ts": True, "kwh": True, "source_file": False}
+    assert spark.conf.get("parquet.column.statistics.enabled#source_file", None) is None
 
 
 def test_reingesting_the_same_files_changes_nothing(spark, ingested, tmp_path):

@@ -12,7 +12,7 @@ from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.parse import select_readings
 from energy_anomaly.ingest.sources import discover
-from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE, READINGS, READINGS_STATS, parse_sources, read_lines, source_predicate
+from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE, READINGS, parse_sources, read_lines, replace_bronze_readings
 from energy_anomaly.synth.generate import Quirks, Shape, generate_readings, household_plan
 from energy_anomaly.synth.profiles import profile_library
 
@@ -101,10 +101,7 @@ def run_generate(
     if out_format == "bronze":
         source = f"generated:seed={seed}"
         bronze = readings.where(~F.col("is_null")).select("household_id", "ts", "kwh", F.lit(source).alias("source_file"))
-        tables.replace_where(
-            bronze, warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate([source]),
-            stats_columns=READINGS_STATS, rows_match_by_construction=True,
-        )
+        replace_bronze_readings(bronze, warehouse, [source])
         households = plan.select("household_id", "tariff", "acorn", "acorn_group", F.lit(None).cast("string").alias("block"))
         tables.overwrite(households, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
         where = f"{tables.table_path(warehouse, READINGS)} (source_file = '{source}')"
