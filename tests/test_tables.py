@@ -1,8 +1,10 @@
-"""Table writes: whole-table overwrite of a derived table whose columns changed between versions."""
+"""Table writes: whole-table overwrite of a derived table whose columns changed between versions, and
+the row counts Delta records for them."""
 import pytest
 from pyspark.sql import types as T
 
 from energy_anomaly import tables
+from energy_anomaly.errors import EnergyAnomalyError
 
 pytestmark = pytest.mark.spark
 
@@ -29,3 +31,13 @@ def test_overwrite_with_the_same_columns_is_one_commit(spark, warehouse):
     before = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count()
     tables.overwrite(frame, warehouse, "gold/t", NEW)
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count() == before + 1
+
+
+def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, warehouse):
+    frame = spark.createDataFrame([("MAC1", 1.0)], OLD)
+    path = tables.overwrite(frame, warehouse, "gold/t", OLD)
+    assert tables.rows_written(spark, path) == 1
+    with tables.session_conf(spark, tables.HISTORY_METRICS, "false"):
+        tables.overwrite(frame, warehouse, "gold/t", OLD)
+    with pytest.raises(EnergyAnomalyError, match=tables.HISTORY_METRICS):
+        tables.rows_written(spark, path)

@@ -14,7 +14,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from energy_anomaly.errors import MissingTableError, SchemaMismatchError
+from energy_anomaly.errors import EnergyAnomalyError, MissingTableError, SchemaMismatchError
 
 logger = logging.getLogger(__name__)
 
@@ -160,9 +160,20 @@ def session_conf(spark: SparkSession, key: str, value: str):
             spark.conf.set(key, before)
 
 
+# Delta records a commit's row counts only while this is on (its default).
+HISTORY_METRICS = "spark.databricks.delta.history.metricsEnabled"
+
+
 def rows_written(spark: SparkSession, path: str) -> int:
-    """Rows the latest commit wrote, as Delta recorded them."""
-    return last_commit_metrics(spark, path).get("numOutputRows", 0)
+    """Rows the latest commit wrote, as Delta recorded them. The stages account for their rows with
+    it, so a commit without the count is an error, not zero rows."""
+    metrics = last_commit_metrics(spark, path)
+    if "numOutputRows" not in metrics:
+        raise EnergyAnomalyError(
+            f"{path}: Delta recorded no row count for the last commit, so its rows cannot be accounted for "
+            f"(is {HISTORY_METRICS} set to false? it must stay true)"
+        )
+    return metrics["numOutputRows"]
 
 
 def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
