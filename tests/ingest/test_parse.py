@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 from pyspark.testing import assertDataFrameEqual
 
+from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import DATASTORE, KAGGLE
 from energy_anomaly.ingest.parse import parse_reading_lines, select_quarantine, select_readings
 
@@ -93,3 +94,17 @@ def test_datastore_layout_takes_its_own_columns(spark):
         ),
     )
     assert [r.reason for r in select_quarantine(parsed).collect()] == ["missing_kwh"]
+
+
+def test_household_header_lines_are_neither_households_nor_rejects(spark):
+    parsed = parse_household_lines(
+        lines(
+            spark,
+            "LCLid,stdorToU,Acorn,Acorn_grouped,file",
+            "MAC000002,Std,ACORN-A,Affluent,block_0",
+            " lclid ,stdorToU,Acorn,Acorn_grouped,file",
+            "MAC000003,ToU,ACORN-Q,Adversity,block_0",
+        )
+    )
+    assert sorted(r.household_id for r in select_households(parsed).collect()) == ["MAC000002", "MAC000003"]
+    assert select_quarantine(parsed).count() == 0

@@ -10,7 +10,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from energy_anomaly.ingest.layouts import HOUSEHOLDS
-from energy_anomaly.ingest.parse import field, filter_header_lines, with_fields
+from energy_anomaly.ingest.parse import field, is_header, with_fields
 
 UNKNOWN_GROUP = "Unknown"
 # LCL marks households without an ACORN classification as ACORN-U (or a bare "ACORN-").
@@ -62,9 +62,9 @@ def with_household_reason(households_df: DataFrame) -> DataFrame:
 
 def parse_household_lines(lines_df: DataFrame) -> DataFrame:
     return (
-        lines_df.transform(filter_header_lines)
-        .transform(with_fields)
+        lines_df.transform(with_fields)
         .transform(with_household_columns)
+        .where(~is_header())
         .transform(with_household_reason)
         .select("raw_line", "source_file", "household_id", "tariff", "acorn", "acorn_group", "block", "reason")
     )

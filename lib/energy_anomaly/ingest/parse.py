@@ -38,12 +38,6 @@ def field(index: int) -> Column:
     return F.trim(raw_field(index))
 
 
-def filter_header_lines(lines_df: DataFrame) -> DataFrame:
-    """Drops header lines (first field ``LCLid``): one per file, or more in concatenated files."""
-    is_header = F.lower(F.trim(F.substring_index(F.col("raw_line"), ",", 1))) == HEADER_ID_FIELD
-    return lines_df.where(~is_header)
-
-
 def with_fields(lines_df: DataFrame) -> DataFrame:
     return lines_df.withColumn("fields", F.split(F.col("raw_line"), ",", -1))
 
