@@ -146,6 +146,20 @@ def replace_where(
     return path
 
 
+def delete_where(
+    spark: SparkSession, warehouse: str, table: str, schema: T.StructType, predicate: str,
+    stats_columns: tuple[str, ...] = STATS_COLUMNS,
+) -> str:
+    """``replace_where`` with no rows: removes exactly the rows matching ``predicate``, with no write
+    job. A table that does not exist yet is created empty; one with no matching rows gets no commit."""
+    path = table_path(warehouse, table)
+    if table_exists(spark, path):
+        DeltaTable.forPath(spark, path).delete(predicate)
+    else:
+        ensure_table(spark=spark, path=path, schema=schema, stats_columns=stats_columns)
+    return path
+
+
 @contextmanager
 def session_conf(spark: SparkSession, key: str, value: str):
     """``key`` set to ``value`` for the block, then back to what it was (or unset)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from delta.tables import DeltaTable
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -211,3 +212,24 @@ def test_rejects_are_quarantined_alike_from_the_readings_pass_and_from_a_second_
     quarantine = read_table(spark, str(tmp_path / "one"), "bronze/quarantine")
     assertDataFrameEqual(quarantine, read_table(spark, str(tmp_path / "two"), "bronze/quarantine"))
     assert quarantine.where(F.col("reason") == "missing_household_id").first().household_id is None
+
+
+def test_a_file_reingested_without_rejects_leaves_none_of_its_earlier_rejects(spark, tmp_path):
+    warehouse, path = str(tmp_path / "w"), tmp_path / "fixed_later.csv"
+    clean = tmp_path / "clean.csv"
+    clean.write_text("".join(BAD_LINES.splitlines(keepends=True)[:2]))
+    run_ingest(spark, warehouse, [str(clean)], None, 12.0)
+    # No rejects: the quarantine table is created, empty, without a write.
+    assert read_table(spark, warehouse, "bronze/quarantine").count() == 0
+    path.write_text(BAD_LINES)
+    run_ingest(spark, warehouse, [str(path), str(clean)], None, 12.0)
+    assert read_table(spark, warehouse, "bronze/quarantine").count() == 7
+    versions = DeltaTable.forPath(spark, f"{warehouse}/bronze/quarantine").history().count()
+    path.write_text(clean.read_text())  # the file is corrected at its source and ingested again
+    result = run_ingest(spark, warehouse, [str(path)], None, 12.0)
+    assert (result.readings, result.quarantined) == (1, 0)
+    assert read_table(spark, warehouse, "bronze/quarantine").count() == 0
+    assert read_table(spark, warehouse, "bronze/readings").count() == 2
+    # A clean file with no rejects on record: nothing to delete, no commit.
+    run_ingest(spark, warehouse, [str(clean)], None, 12.0)
+    assert DeltaTable.forPath(spark, f"{warehouse}/bronze/quarantine").history().count() == versions + 1

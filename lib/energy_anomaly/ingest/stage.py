@@ -214,8 +214,13 @@ def run_ingest(
             quarantine = quarantine.unionByName(select_quarantine(parsed_households))
             households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
             n_households = tables.rows_written(spark, households_path)
-        # Few rows: Delta's per-row predicate check stays on here.
-        quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
+        if seen["rejected"] == 0 and not household_sources:
+            # Nothing to quarantine: earlier runs' rejects from these files are deleted, without
+            # a write job for no rows (~1 s of a 20 s ingest of the 1 GB benchmark corpus).
+            quarantine_path = tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
+        else:
+            # Few rows: Delta's per-row predicate check stays on here.
+            quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
 
     readings = tables.rows_written(spark, readings_path)
     written = (
