@@ -1,6 +1,8 @@
 """Table writes: whole-table overwrite of a derived table whose columns changed between versions, and
-the row counts Delta records for them."""
+the row counts Delta records for them, and replace_where into a new table."""
 import pytest
+from delta.tables import DeltaTable
+from pyspark.errors import AnalysisException
 from pyspark.sql import types as T
 
 from energy_anomaly import tables
@@ -41,3 +43,22 @@ def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, wa
         tables.overwrite(frame, warehouse, "gold/t", OLD)
     with pytest.raises(EnergyAnomalyError, match=tables.HISTORY_METRICS):
         tables.rows_written(spark, path)
+
+
+def test_replace_where_appends_to_a_table_it_creates_and_replaces_afterwards(spark, warehouse):
+    def write(rows, by_construction):
+        frame = spark.createDataFrame(rows, OLD)
+        return tables.replace_where(frame, warehouse, "bronze/t", OLD, "household_id = 'MAC1'", rows_match_by_construction=by_construction)
+
+    path = write([("MAC1", 1.0), ("MAC1", 2.0)], True)
+    assert (tables.last_commit_metrics(spark, path)["numOutputRows"], last_mode(spark, path)) == (2, "Append")
+    write([("MAC1", 3.0)], True)
+    assert last_mode(spark, path) == "Overwrite"
+    assert [r.a for r in spark.read.format("delta").load(path).collect()] == [3.0]
+    # Rows that must be checked against the predicate go through replaceWhere even into a new table.
+    with pytest.raises(AnalysisException, match="DELTA_REPLACE_WHERE_MISMATCH"):
+        tables.replace_where(spark.createDataFrame([("MAC2", 1.0)], OLD), warehouse, "bronze/u", OLD, "household_id = 'MAC1'")
+
+
+def last_mode(spark, path) -> str:
+    return DeltaTable.forPath(spark, path).history(1).first()["operationParameters"]["mode"]

@@ -139,7 +139,13 @@ def replace_where(
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
     spark = df.sparkSession
+    new_table = not table_exists(spark, path)
     ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by, stats_columns=stats_columns)
+    if new_table and rows_match_by_construction:
+        # A table this call created holds nothing to replace, and there is no row check to run:
+        # an append skips replaceWhere's scan of the table (~0.7 s per write on the embedded default).
+        checked.write.format("delta").mode("append").save(path)
+        return path
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
     with row_check:
         checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
