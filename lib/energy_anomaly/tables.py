@@ -134,7 +134,8 @@ def replace_where(
     does not match. A caller whose rows match by construction (ingest: each row's ``source_file``
     is the file it was read from, and the predicate lists those files in the same form) may turn
     that per-row check off for its write (in a profile of the 1 GB ingest benchmark, ~6 % of the
-    CPU samples were in it: an ``IN`` over the file list, evaluated on every row).
+    CPU samples were in it: an ``IN`` over the file list, evaluated on every row). Such rows are
+    appended into a table this call creates: there is nothing in it to replace.
     """
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
