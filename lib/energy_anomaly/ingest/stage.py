@@ -192,6 +192,7 @@ def run_ingest(
     # make re-runs replace exactly those rows use the same form.
     reading_files = [s.uri for s in reading_sources]
     all_files = reading_files + [s.uri for s in household_sources]
+    from_all_files = source_predicate(all_files)
 
     lines = Observation("ingest_lines")
     with read_errors_named():
@@ -217,15 +218,15 @@ def run_ingest(
         if seen["rejected"] == 0 and not household_sources:
             # Nothing to quarantine: earlier runs' rejects from these files are deleted, without
             # a write job for no rows (~1 s of a 20 s ingest of the 1 GB benchmark corpus).
-            quarantine_path = tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
+            quarantine_path = tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_all_files)
         else:
             # Few rows: Delta's per-row predicate check stays on here.
-            quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, source_predicate(all_files))
+            quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_all_files)
 
     readings = tables.rows_written(spark, readings_path)
     written = (
         spark.read.format("delta").load(quarantine_path)
-        .where(source_predicate(all_files))
+        .where(from_all_files)
         .groupBy("reason", F.expr(source_predicate(reading_files)).alias("from_readings"))
         .agg(F.count(F.lit(1)).alias("n"))
         .collect()
