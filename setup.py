@@ -23,12 +23,15 @@ setup(
         "tensorflow>=2.18; platform_machine!='x86_64'",
         "pyyaml>=6",
         "matplotlib>=3.8",  # the evaluation report's plots
+        # The forest is stored as a skops file, loaded with a fixed set of trusted types: no pickle
+        # from the (writable) warehouse.
+        "skops>=0.10",
     ],
     extras_require={
         # Reading the gold tables without Spark. DuckDB's delta extension comes from PyPI as a
         # wheel for one DuckDB version (extensions.duckdb.org may be out of reach): keep them equal.
         "bi": ["duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
-        "dev": ["pytest>=8", "duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
+        "dev": ["pytest>=8", "hypothesis>=6.100", "duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
     },
     entry_points={"console_scripts": ["energy-anomaly=energy_anomaly.cli:main"]},
 )

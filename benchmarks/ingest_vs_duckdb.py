@@ -85,7 +85,8 @@ def main() -> None:
         warehouse = work / "warehouse"
         shutil.rmtree(warehouse, ignore_errors=True)
         jit_before, started = jit_seconds(spark), time.perf_counter()
-        result = run_ingest(spark, str(warehouse), inputs, None, config.ingest.max_kwh_per_halfhour)
+        result = run_ingest(spark, str(warehouse), inputs, None, config.ingest.max_kwh_per_halfhour,
+                         plausible_days=config.ingest.plausible_days)
         elapsed = time.perf_counter() - started
         assert result.lines_read == result.rows_read == result.readings == rows, f"row counts differ: {result}"
         return elapsed, jit_seconds(spark) - jit_before

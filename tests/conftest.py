@@ -13,7 +13,7 @@ SHARED_LCL = REPO_ROOT.parent / "shared" / "data" / "lcl"
 SCORED_START, SCORED_END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 
 TEST_SPARK = SparkConfig(
-    master="local[2]",
+    master="local[2,3]",
     app_name="energy-anomaly-tests",
     driver_memory="4g",
     shuffle_partitions=4,

@@ -1,6 +1,7 @@
 """Table writes: whole-table overwrite of a derived table whose columns changed between versions, and
 the row counts Delta records for them, and replace_where into a new table."""
 import pytest
+from pyspark.sql import functions as F
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
 from pyspark.sql import types as T
@@ -48,7 +49,7 @@ def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, wa
 def test_replace_where_appends_to_a_table_it_creates_and_replaces_afterwards(spark, warehouse):
     def write(rows, by_construction):
         frame = spark.createDataFrame(rows, OLD)
-        return tables.replace_where(frame, warehouse, "bronze/t", OLD, "household_id = 'MAC1'", rows_match_by_construction=by_construction)
+        return tables.replace_where(frame, warehouse, "bronze/t", OLD, F.col("household_id") == "MAC1", rows_match_by_construction=by_construction)
 
     path = write([("MAC1", 1.0), ("MAC1", 2.0)], True)
     assert (tables.last_commit_metrics(spark, path)["numOutputRows"], last_mode(spark, path)) == (2, "Append")
@@ -57,8 +58,26 @@ def test_replace_where_appends_to_a_table_it_creates_and_replaces_afterwards(spa
     assert [r.a for r in spark.read.format("delta").load(path).collect()] == [3.0]
     # Rows that must be checked against the predicate go through replaceWhere even into a new table.
     with pytest.raises(AnalysisException, match="DELTA_REPLACE_WHERE_MISMATCH"):
-        tables.replace_where(spark.createDataFrame([("MAC2", 1.0)], OLD), warehouse, "bronze/u", OLD, "household_id = 'MAC1'")
+        tables.replace_where(spark.createDataFrame([("MAC2", 1.0)], OLD), warehouse, "bronze/u", OLD, F.col("household_id") == "MAC1")
 
 
 def last_mode(spark, path) -> str:
     return DeltaTable.forPath(spark, path).history(1).first()["operationParameters"]["mode"]
+
+
+def test_replace_where_takes_a_hostile_value_as_a_value(spark, warehouse):
+    """A value with quotes, backslashes and SQL in it replaces only its own rows (it once deleted
+    every other run's metrics through a spliced predicate)."""
+    hostile = "x\\' OR 1=1 --"
+    path = tables.overwrite(spark.createDataFrame([("a", 1.0), ("b", 2.0)], OLD), warehouse, "gold/m", OLD)
+    for value in (hostile, "a' OR 'a'='a", "b\\"):
+        tables.replace_where(spark.createDataFrame([(value, 9.0)], OLD), warehouse, "gold/m", OLD, F.col("household_id") == F.lit(value))
+    rows = sorted((r.household_id, r.a) for r in spark.read.format("delta").load(path).collect())
+    assert rows == sorted([("a", 1.0), ("b", 2.0), (hostile, 9.0), ("a' OR 'a'='a", 9.0), ("b\\", 9.0)])
+
+
+def test_a_write_of_no_rows_counts_as_zero(spark, warehouse):
+    path = tables.overwrite(spark.createDataFrame([("a", 1.0)], OLD), warehouse, "gold/e", OLD)
+    tables.replace_where(spark.createDataFrame([], OLD), warehouse, "gold/e", OLD, F.col("household_id") == "a")
+    assert tables.rows_written(spark, path) == 0
+    assert spark.read.format("delta").load(path).count() == 0

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 from energy_anomaly.config import Config, load_config
@@ -55,12 +58,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         config = load_config(args.config).with_warehouse(args.warehouse)
+        check_warehouse(config.warehouse)
         status = run(args, config)
     except EnergyAnomalyError as exc:
-        print(f"energy-anomaly {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return fail(args.command, str(exc))
+    except Exception as exc:
+        reason = spark_failure(exc)
+        if reason is None:
+            raise
+        logger.debug("the failure in full", exc_info=True)
+        return fail(args.command, f"{reason} (run with -v for Spark's trace)")
     logger.info("%s finished in %.1f s", args.command, time.monotonic() - started)
     return status
+
+
+def fail(command: str, reason: str) -> int:
+    print(f"energy-anomaly {command}: error: {reason}", file=sys.stderr)
+    return 2
+
+
+def check_warehouse(warehouse: str) -> None:
+    """A local warehouse folder must be creatable and writable before any Spark job starts."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", warehouse):
+        return  # hdfs://, s3a://, dbfs:/, ...: the cluster's file system decides
+    folder = Path(warehouse)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise EnergyAnomalyError(f"warehouse {folder} is not writable ({exc.strerror or type(exc).__name__})") from exc
+
+
+# Failures of a Spark job the user can act on, by a marker in Spark's message -> the one line said.
+SPARK_FAILURES = (
+    ("PATH_NOT_FOUND", "a path given does not exist"),
+    ("Python worker exited unexpectedly", "a Python worker died and its retries failed too"),
+    ("PythonException", "a Python worker failed"),
+    ("AccessDeniedException", "permission denied"),
+    ("Permission denied", "permission denied"),
+    ("DELTA_", "Delta refused the operation"),
+)
+
+
+def spark_failure(exc: BaseException) -> str | None:
+    """One line for a failed Spark job, or None for an error that is a bug (its trace is kept)."""
+    from py4j.protocol import Py4JError
+    from pyspark.errors import PySparkException
+
+    if not isinstance(exc, (Py4JError, PySparkException)):
+        return None
+    text = str(exc)
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    detail = next((line for line in lines if "[" in line and "]" in line), lines[0] if lines else type(exc).__name__)
+    for marker, what in SPARK_FAILURES:
+        if marker in text:
+            return f"{what}: {detail[:200]}"
+    return f"a Spark job failed: {detail[:200]}"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,9 @@ Transforms never receive a config object: stages pick the scalars they need from
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -17,9 +20,31 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = Path("conf/local.yaml")
 
 
+def _require(ok: bool, key: str, rule: str, value: Any) -> None:
+    if not ok:
+        raise ConfigError(f"config '{key}' must be {rule}, got {value!r}")
+
+
+def iso_date(key: str, value: str) -> dt.date:
+    """A config date (``YYYY-MM-DD``), or a one-line ConfigError naming the key."""
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"config '{key}' must be a date YYYY-MM-DD, got {value!r}") from None
+
+
+def _period(section: str, start: str, end: str) -> None:
+    first, last = iso_date(f"{section}.start", start), iso_date(f"{section}.end", end)
+    _require(first <= last, f"{section}.end", f"on or after {section}.start ({first})", end)
+
+
+MEMORY = re.compile(r"^[1-9][0-9]*[kmgtKMGT]?$")
+MODEL_NAMES = ("isolation_forest", "conv1d_autoencoder", "lstm_forecaster", "ensemble")
+
+
 @dataclass(frozen=True)
 class SparkConfig:
-    master: str | None = "local[2]"
+    master: str | None = "local[2,3]"  # 2 cores, a failed task tried up to 3 times
     app_name: str = "energy-anomaly"
     driver_memory: str | None = "6g"
     shuffle_partitions: int | None = 16   # None: Spark's (or spark-submit's) setting
@@ -27,15 +52,41 @@ class SparkConfig:
     ui: bool = False
     conf: Mapping[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self):
+        _require(self.master is None or bool(self.master.strip()), "spark.master", "a Spark master URL such as local[2]", self.master)
+        _require(self.driver_memory is None or bool(MEMORY.match(self.driver_memory)), "spark.driver_memory",
+                 "a JVM memory size such as 6g", self.driver_memory)
+        _require(self.shuffle_partitions is None or self.shuffle_partitions >= 1, "spark.shuffle_partitions", "at least 1",
+                 self.shuffle_partitions)
+        for key, value in self.conf.items():
+            _require(isinstance(key, str) and isinstance(value, (str, int, float, bool)), f"spark.conf.{key}",
+                     "a string, number or boolean", value)
+
 
 @dataclass(frozen=True)
 class IngestConfig:
     max_kwh_per_halfhour: float = 12.0
+    # Readings dated outside these days are quarantined as implausible_timestamp.
+    earliest_day: str = "2000-01-01"
+    latest_day: str = "2099-12-31"
+
+    def __post_init__(self):
+        _require(0 < self.max_kwh_per_halfhour < math.inf, "ingest.max_kwh_per_halfhour", "a positive, finite number of kWh",
+                 self.max_kwh_per_halfhour)
+        first, last = iso_date("ingest.earliest_day", self.earliest_day), iso_date("ingest.latest_day", self.latest_day)
+        _require(first <= last, "ingest.latest_day", f"on or after ingest.earliest_day ({first})", self.latest_day)
+
+    @property
+    def plausible_days(self) -> tuple[dt.date, dt.date]:
+        return dt.date.fromisoformat(self.earliest_day), dt.date.fromisoformat(self.latest_day)
 
 
 @dataclass(frozen=True)
 class CleanConfig:
     max_gap_slots: int = 4
+
+    def __post_init__(self):
+        _require(0 <= self.max_gap_slots <= 48, "clean.max_gap_slots", "a whole number of half-hours from 0 to 48", self.max_gap_slots)
 
 
 @dataclass(frozen=True)
@@ -52,12 +103,22 @@ class TrainConfig:
     threshold_quantile: float = 0.99
     epochs: int = 30
 
+    def __post_init__(self):
+        _period("train", self.start, self.end)
+        _require(self.per_stratum >= 1, "train.per_stratum", "at least 1", self.per_stratum)
+        _require(0 < self.threshold_quantile < 1, "train.threshold_quantile", "between 0 and 1 (exclusive)", self.threshold_quantile)
+        _require(self.epochs >= 1, "train.epochs", "at least 1", self.epochs)
+
 
 @dataclass(frozen=True)
 class ScoreConfig:
     start: str = "2013-09-01"
     end: str = "2013-12-31"
     flag_model: str = "ensemble"
+
+    def __post_init__(self):
+        _period("score", self.start, self.end)
+        _require(self.flag_model in MODEL_NAMES, "score.flag_model", f"one of {', '.join(MODEL_NAMES)}", self.flag_model)
 
 
 @dataclass(frozen=True)
@@ -90,13 +151,33 @@ def _section(cls: type, raw: Any, name: str):
     unknown = sorted(set(raw) - set(known))
     if unknown:
         raise ConfigError(f"config section '{name}' has unknown keys: {', '.join(unknown)}")
-    values = {}
-    for key, value in raw.items():
-        expected = str(known[key].type).removesuffix(" | None")
-        if value is not None and expected in ("int", "float") and not isinstance(value, (int, float)):
-            raise ConfigError(f"config '{name}.{key}' must be a number, got {value!r}")
-        values[key] = float(value) if expected == "float" and value is not None else value
+    values = {key: _typed(f"{name}.{key}", str(known[key].type), value) for key, value in raw.items()}
     return cls(**values)
+
+
+def _typed(key: str, declared: str, value: Any) -> Any:
+    """``value`` as the field's declared type, or a one-line ConfigError: YAML's ``true`` is not a
+    number, ``2.5`` not a count, ``.nan`` not a bound, ``42`` not a master URL."""
+    optional = declared.endswith(" | None")
+    kind = declared.removesuffix(" | None")
+    if value is None:
+        _require(optional, key, f"set (a {kind})", value)
+        return None
+    if kind == "int":
+        _require(isinstance(value, int) and not isinstance(value, bool), key, "a whole number", value)
+    elif kind == "float":
+        _require(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value), key,
+                 "a finite number", value)
+        return float(value)
+    elif kind == "bool":
+        _require(isinstance(value, bool), key, "true or false", value)
+    elif kind == "str":
+        if isinstance(value, dt.date):  # YAML reads an unquoted 2013-09-01 as a date
+            return value.isoformat()
+        _require(isinstance(value, str), key, "a string", value)
+    elif kind.startswith("Mapping"):
+        _require(isinstance(value, Mapping), key, "a mapping", value)
+    return value
 
 
 def resolve_config_path(path: str | Path | None) -> Path:
@@ -127,8 +208,10 @@ def load_config(path: str | Path | None = None) -> Config:
     unknown = sorted(set(raw) - set(sections) - {"warehouse"})
     if unknown:
         raise ConfigError(f"{config_path}: unknown top-level keys: {', '.join(unknown)}")
+    warehouse = raw.get("warehouse", "warehouse")
+    _require(isinstance(warehouse, str) and bool(warehouse.strip()), "warehouse", "a folder or URI", warehouse)
     return Config(
-        warehouse=str(raw.get("warehouse", "warehouse")),
+        warehouse=warehouse,
         source=str(config_path),
         **{name: _section(cls, raw.get(name), name) for name, cls in sections.items()},
     )

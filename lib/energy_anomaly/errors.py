@@ -24,3 +24,11 @@ class ConfigError(EnergyAnomalyError):
 
 class MissingTableError(EnergyAnomalyError):
     """A stage needs a table that an earlier stage has not written yet."""
+
+
+class ConcurrentWriteError(EnergyAnomalyError):
+    """Another job kept committing to the same Delta table; retries did not get a commit through."""
+
+
+class ArtifactError(EnergyAnomalyError):
+    """A model artefact is missing, modified since training, or not loadable without running code."""

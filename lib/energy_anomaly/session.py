@@ -102,7 +102,7 @@ def delta_jar_conf(package: str) -> dict[str, str]:
 def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
     """Settings for the embedded local session: master, memory, Delta jars, Python workers."""
     conf = {
-        "spark.master": spark_config.master or "local[2]",
+        "spark.master": spark_config.master or "local[2,3]",
         **delta_jar_conf(spark_config.delta_package),
         "spark.ui.enabled": str(spark_config.ui).lower(),
         "spark.ui.showConsoleProgress": "true",

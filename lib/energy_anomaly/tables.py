@@ -7,14 +7,16 @@ Every write is one Delta commit, so a failed job leaves the table as it was.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from delta.tables import DeltaTable
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from energy_anomaly.errors import EnergyAnomalyError, MissingTableError, SchemaMismatchError
+from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def overwrite(df: DataFrame, warehouse: str, table: str, schema: T.StructType, p
         logger.warning("%s: written by another version with other columns; rebuilding it with the declared schema", table)
         delete_path(spark, path)
     ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by)
-    checked.write.format("delta").mode("overwrite").save(path)
+    retry_conflicts(lambda: checked.write.format("delta").mode("overwrite").save(path), table)
     return path
 
 
@@ -124,18 +126,28 @@ def delete_path(spark: SparkSession, path: str) -> None:
 REPLACE_WHERE_ROW_CHECK = "spark.databricks.delta.replaceWhere.constraintCheck.enabled"
 
 
+def path_identifier(path: str) -> str:
+    """The table at ``path`` as a Spark identifier (``delta.`<path>```): a backtick-quoted name,
+    with backticks doubled, is read as one literal name part; it is never parsed as SQL."""
+    return "delta.`" + path.replace("`", "``") + "`"
+
+
 def replace_where(
-    df: DataFrame, warehouse: str, table: str, schema: T.StructType, predicate: str, partition_by: tuple[str, ...] = (),
+    df: DataFrame, warehouse: str, table: str, schema: T.StructType, condition: Column, partition_by: tuple[str, ...] = (),
     stats_columns: tuple[str, ...] = STATS_COLUMNS, rows_match_by_construction: bool = False,
 ) -> str:
-    """Replaces exactly the rows matching ``predicate`` with ``df`` in one commit (idempotent re-runs).
+    """Replaces exactly the rows matching ``condition`` with ``df`` in one commit (idempotent re-runs).
 
-    Delta checks every written row against ``predicate`` and fails the write on the first that
+    ``condition`` is a ``Column`` built from column references and literal values (``F.col(...)
+    .isin(files)``, ``F.col("run_id") == F.lit(run_id)``): values from input files and flags stay
+    values, never SQL text, so no name can change what is replaced. The write is Delta's
+    ``DataFrameWriterV2.overwrite(condition)``.
+
+    Delta checks every written row against the condition and fails the write on the first that
     does not match. A caller whose rows match by construction (ingest: each row's ``source_file``
-    is the file it was read from, and the predicate lists those files in the same form) may turn
-    that per-row check off for its write (in a profile of the 1 GB ingest benchmark, ~6 % of the
-    CPU samples were in it: an ``IN`` over the file list, evaluated on every row). Such rows are
-    appended into a table this call creates: there is nothing in it to replace.
+    is the file it was read from, and the condition lists those files in the same form) turns
+    that per-row check off for its write. Such rows are appended into a table this call creates:
+    there is nothing in it to replace.
     """
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
@@ -144,27 +156,64 @@ def replace_where(
     ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by, stats_columns=stats_columns)
     if new_table and rows_match_by_construction:
         # A table this call created holds nothing to replace, and there is no row check to run:
-        # an append skips replaceWhere's scan of the table (~0.7 s per write on the embedded default).
+        # an append skips the overwrite's scan of the table.
         checked.write.format("delta").mode("append").save(path)
         return path
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
     with row_check:
-        checked.write.format("delta").mode("overwrite").option("replaceWhere", predicate).save(path)
+        retry_conflicts(lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table)
     return path
 
 
 def delete_where(
-    spark: SparkSession, warehouse: str, table: str, schema: T.StructType, predicate: str,
+    spark: SparkSession, warehouse: str, table: str, schema: T.StructType, condition: Column,
     stats_columns: tuple[str, ...] = STATS_COLUMNS,
 ) -> str:
-    """``replace_where`` with no rows: removes exactly the rows matching ``predicate``, with no write
+    """``replace_where`` with no rows: removes exactly the rows matching ``condition``, with no write
     job. A table that does not exist yet is created empty; one with no matching rows gets no commit."""
     path = table_path(warehouse, table)
     if table_exists(spark, path):
-        DeltaTable.forPath(spark, path).delete(predicate)
+        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table)
     else:
         ensure_table(spark=spark, path=path, schema=schema, stats_columns=stats_columns)
     return path
+
+
+# Delta's optimistic concurrency: a commit that lost a race with another writer of the same table
+# raises one of these (delta.exceptions); the write is idempotent (it replaces by condition), so
+# it is run again on the new snapshot.
+CONFLICTS = (
+    "ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException", "MetadataChangedException", "ProtocolChangedException",
+    "DELTA_CONCURRENT_APPEND", "DELTA_CONCURRENT_DELETE_READ", "DELTA_CONCURRENT_DELETE_DELETE",
+    "DELTA_CONCURRENT_TRANSACTION", "DELTA_METADATA_CHANGED", "DELTA_PROTOCOL_CHANGED",
+)
+CONFLICT_RETRIES = 5
+
+
+def is_conflict(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}"
+    return any(name in text for name in CONFLICTS)
+
+
+def retry_conflicts(write, table: str, retries: int = CONFLICT_RETRIES):
+    """Runs ``write``; a commit that conflicts with a concurrent writer is tried again (with a
+    growing, jittered pause), then reported in one line naming the table."""
+    for attempt in range(retries + 1):
+        try:
+            return write()
+        except Exception as exc:  # py4j and pyspark wrap Delta's exceptions differently
+            if not is_conflict(exc):
+                raise
+            if attempt == retries:
+                raise ConcurrentWriteError(
+                    f"{table}: another job kept changing the table; gave up after {retries + 1} attempts "
+                    "(run again when the other job has finished)"
+                ) from exc
+            pause = min(30.0, 0.5 * 2**attempt) * (0.5 + random.random())
+            logger.info("%s: a concurrent writer committed first; writing again in %.1f s", table, pause)
+            time.sleep(pause)
+    return None
 
 
 @contextmanager
@@ -189,6 +238,8 @@ def rows_written(spark: SparkSession, path: str) -> int:
     """Rows the latest commit wrote, as Delta recorded them. The stages account for their rows with
     it, so a commit without the count is an error, not zero rows."""
     metrics = last_commit_metrics(spark, path)
+    if "numOutputRows" not in metrics and metrics.get("numFiles") == 0 and metrics.get("numOutputBytes", 0) == 0:
+        return 0  # Delta records no row count for a write of no rows (no file added)
     if "numOutputRows" not in metrics:
         raise EnergyAnomalyError(
             f"{path}: Delta recorded no row count for the last commit, so its rows cannot be accounted for "

@@ -108,3 +108,31 @@ def test_household_header_lines_are_neither_households_nor_rejects(spark):
     )
     assert sorted(r.household_id for r in select_households(parsed).collect()) == ["MAC000002", "MAC000003"]
     assert select_quarantine(parsed).count() == 0
+
+
+def test_strict_grammar_quarantines_lenient_casts_zones_and_implausible_dates(spark):
+    """What Spark's casts would accept, silently and wrongly: Java literals as kWh, zone names and
+    offsets (``BST`` is Bangladesh time to Java), a bare year, years 1 and 9999, invisible padding."""
+    cases = {
+        "MAC000002,2013-01-01 00:00:00,0x1p3": "bad_kwh",
+        "MAC000002,2013-01-01 00:00:00,1d": "bad_kwh",
+        "MAC000002,2013-01-01 00:00:00,0.5f": "bad_kwh",
+        "MAC000002,2013-01-01 00:00:00,1e999": "bad_kwh",
+        "MAC000002,2013-01-01 00:00:00 BST,0.1": "bad_timestamp",
+        "MAC000002,2013-01-01 00:00:00+05:00,0.1": "bad_timestamp",
+        "MAC000002,2013,0.1": "bad_timestamp",
+        "MAC000002,-2013-01-01 00:00:00,0.1": "implausible_timestamp",
+        "MAC000002,0001-01-01 00:00:00,0.1": "implausible_timestamp",
+        "MAC000002,9999-12-31 23:30:00,0.1": "implausible_timestamp",
+        "MAC00\u00e9002,2013-01-01 00:00:00,0.1": "bad_household_id",
+        "MAC 0002,2013-01-01 00:00:00,0.1": "bad_household_id",
+        "MAC\ufffd002,2013-01-01 00:00:00,0.1": "bad_encoding",
+    }
+    accepted = {
+        "\tMAC000002\u00a0,2013-01-01 00:00:00,1e-1": ("MAC000002", 0.1),
+        "\u200bMAC000002\ufeff,2013-01-01T00:30:00.5,+.25": ("MAC000002", 0.25),
+    }
+    parsed = parse_reading_lines(lines(spark, *cases, *accepted), KAGGLE, max_kwh=12.0)
+    reasons = {r.raw_line: r.reason for r in select_quarantine(parsed).collect()}
+    assert reasons == cases
+    assert sorted((r.household_id, r.kwh) for r in select_readings(parsed).collect()) == sorted(accepted.values())

@@ -34,11 +34,17 @@ def _load_delta(connection) -> None:
     extension = folder / "delta.duckdb_extension"
     if not extension.is_file():
         raise RuntimeError(f"no DuckDB delta extension for DuckDB {duckdb.__version__} in {folder.parent}")
+    if "'" in str(extension):  # LOAD takes no parameter: the path is quoted, so it must not hold a quote
+        raise RuntimeError(f"cannot load DuckDB's delta extension from a path with a quote: {extension}")
     connection.execute(f"LOAD '{extension}'")
 
 
 def connect(warehouse: str):
-    """DuckDB connection with the views of ``VIEWS`` for the tables that exist under ``warehouse``."""
+    """DuckDB connection with the views of ``VIEWS`` for the tables that exist under ``warehouse``.
+
+    The table's path goes to ``delta_scan`` as a bound parameter of DuckDB's relational API, never
+    into SQL text: a warehouse folder may be named anything.
+    """
     import duckdb
 
     connection = duckdb.connect()
@@ -46,7 +52,7 @@ def connect(warehouse: str):
     for view, table in VIEWS.items():
         path = Path(warehouse) / table
         if (path / "_delta_log").is_dir():
-            connection.execute(f"CREATE VIEW {view} AS SELECT * FROM delta_scan('{path.resolve()}')")
+            connection.table_function("delta_scan", [str(path.resolve())]).create_view(view)
     return connection
 
 

@@ -34,7 +34,8 @@ def _ingest_args(parser: argparse.ArgumentParser) -> None:
 def _ingest(args, config: Config) -> int:
     from energy_anomaly.ingest.stage import run_ingest
 
-    result = run_ingest(session(config), config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour)
+    result = run_ingest(session(config), config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour,
+                         plausible_days=config.ingest.plausible_days)
     print_ingest(result)
     return 0
 

@@ -34,7 +34,8 @@ def pipeline(config: Config, inputs: list[str], households: list[str] | None, la
     from energy_anomaly.ingest.stage import run_ingest
 
     spark = session(config)
-    print_ingest(run_ingest(spark, config.warehouse, inputs, households, config.ingest.max_kwh_per_halfhour))
+    print_ingest(run_ingest(spark, config.warehouse, inputs, households, config.ingest.max_kwh_per_halfhour,
+                         plausible_days=config.ingest.plausible_days))
     print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
     defaults = argparse.Namespace(bank_holidays=None, start=None, end=None, per_stratum=None, epochs=None, seed=None, model=None)
     for stage in (_features, _train, _score):

@@ -23,7 +23,7 @@ from pyspark.sql import types as T
 
 from energy_anomaly import schemas, tables
 from energy_anomaly.calendar import season
-from energy_anomaly.errors import EnergyAnomalyError
+from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.evaluation.metrics import model_metrics
 from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.scoring.stage import SCORES
@@ -50,6 +50,8 @@ def read_labels(spark: SparkSession, paths: list[str]) -> DataFrame:
     """Labels as ``inject`` wrote them, each a Delta table or a CSV folder with a header."""
     frames = []
     for path in paths:
+        if "://" not in path and not path.startswith(("file:", "dbfs:")) and not Path(path).exists():
+            raise InputFileError(path, "labels not found (a folder or Delta table written by inject)")
         if tables.table_exists(spark, path):
             frame = spark.read.format("delta").load(path)
         else:
@@ -131,8 +133,7 @@ def run_evaluate(spark: SparkSession, warehouse: str, labels_paths: list[str], *
 def _write_metrics(spark: SparkSession, warehouse: str, metrics: pd.DataFrame, run_id: str) -> None:
     computed = T.StructType([f for f in schemas.GOLD_METRICS.fields if f.name != "evaluated_at"])
     rows = spark.createDataFrame(metrics[computed.fieldNames()], schema=computed).withColumn("evaluated_at", F.current_timestamp())
-    escaped = run_id.replace("'", "''")
-    tables.replace_where(rows, warehouse, METRICS_TABLE, schemas.GOLD_METRICS, f"run_id = '{escaped}'")
+    tables.replace_where(rows, warehouse, METRICS_TABLE, schemas.GOLD_METRICS, F.col("run_id") == F.lit(run_id))
 
 
 def report_dir(warehouse: str, run_id: str) -> Path:

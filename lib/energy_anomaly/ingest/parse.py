@@ -6,18 +6,27 @@ every check passes; otherwise it gets the first failing reason, in this order:
 | reason              | the line ...                                                     |
 | ------------------- | ---------------------------------------------------------------- |
 | ``empty_line``      | is blank                                                          |
+| ``bad_encoding``    | had bytes that are not UTF-8 (decoded as U+FFFD)                  |
 | ``wrong_field_count`` | does not have as many comma-separated fields as its header     |
 | ``missing_household_id`` | has an empty LCLid                                          |
-| ``bad_timestamp``   | has a timestamp Spark cannot parse                                |
+| ``bad_household_id`` | has an LCLid outside ``ID_GRAMMAR`` (after trimming ``ID_PADDING``) |
+| ``bad_timestamp``   | has a timestamp outside ``TIMESTAMP_FORMATS`` (no zone, no offset)  |
+| ``implausible_timestamp`` | has a timestamp before ``EARLIEST_DAY`` or after ``LATEST_DAY`` |
 | ``missing_kwh``     | has an empty or ``Null`` reading                                  |
-| ``bad_kwh``         | has a reading that is not a finite number                         |
+| ``bad_kwh``         | has a reading outside ``KWH_GRAMMAR`` or too large for a double   |
 | ``negative_kwh``    | has a reading below zero                                          |
 | ``kwh_above_max``   | has more kWh in half an hour than a domestic supply can deliver   |
+
+The grammars are strict on purpose: Spark's casts accept Java literals (``0x1p3``, ``1d``),
+time-zone names (``BST`` read as Bangladesh time), offsets and a bare year, each of which would
+put a wrong reading in bronze without a trace.
 
 A header line (one per file, more in concatenated files) has ``reason`` ``header_line``: it is
 neither a reading nor a reject, and ``select_readings``/``select_quarantine`` both leave it out.
 """
 from __future__ import annotations
+
+import datetime as dt
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -25,6 +34,18 @@ from pyspark.sql import functions as F
 from energy_anomaly.ingest.layouts import HEADER_ID_FIELD, Layout
 
 NULL_TOKENS = ("null", "na", "nan", "")
+# A half-hour's reading: plain decimal notation, optional exponent, padding allowed; nothing else.
+KWH_GRAMMAR = r"^\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?\s*$"
+# Local (GMT) wall-clock timestamps as LCL writes them, with up to nine fraction digits.
+TIMESTAMP_FORMATS = ("yyyy-MM-dd HH:mm:ss[.SSSSSSSSS]", "yyyy-MM-dd'T'HH:mm:ss[.SSSSSSSSS]")
+# Smart-meter data outside these days is a corrupt timestamp, not a reading (and a year 1 or 9999
+# reading would stretch a household's half-hourly grid over millennia).
+EARLIEST_DAY, LATEST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
+# Meter ids: letters, digits and ``_.-``, at most 64; padding that editors and exports leave
+# (tabs, no-break and zero-width spaces, a byte-order mark) is trimmed first.
+ID_GRAMMAR = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+ID_PADDING = " \t\r\u00a0\u2007\u202f\u200b\u200c\u200d\u2060\ufeff"
+REPLACEMENT_CHARACTER = "\ufffd"
 # ``reason`` of a header line: not a reading, not a reject, not counted as a data line.
 HEADER_LINE = "header_line"
 
@@ -42,37 +63,54 @@ def with_fields(lines_df: DataFrame) -> DataFrame:
     return lines_df.withColumn("fields", F.split(F.col("raw_line"), ",", -1))
 
 
-def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
-    """Typed ``household_id``, ``ts``, ``kwh`` (null where unparseable) and the raw kWh text.
+def household_id_field(index: int) -> Column:
+    return F.trim(raw_field(index), F.lit(ID_PADDING))
 
-    Only the LCLid is trimmed: both casts skip the padding themselves (Spark's timestamp parser
-    and Java's ``Double.parseDouble``), so ``" 0.219 "`` needs no trimmed copy first.
-    """
+
+def parse_timestamp(text: Column) -> Column:
+    """The first of ``TIMESTAMP_FORMATS`` that reads the whole (trimmed) text, else null."""
+    trimmed = F.trim(text)
+    return F.coalesce(*[F.try_to_timestamp(trimmed, F.lit(pattern)) for pattern in TIMESTAMP_FORMATS])
+
+
+def parse_kwh(text: Column) -> Column:
+    """The reading as a double where the text is in ``KWH_GRAMMAR``, else null (the cast skips padding)."""
+    return F.when(text.rlike(KWH_GRAMMAR), text.try_cast("double"))
+
+
+def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
+    """Typed ``household_id``, ``ts``, ``kwh`` (null where outside their grammar) and the raw kWh text."""
     kwh_text = raw_field(layout.kwh_col)
     return (
-        fields_df.withColumn("household_id", field(layout.household_col))
-        .withColumn("ts", raw_field(layout.ts_col).try_cast("timestamp"))
+        fields_df.withColumn("household_id", household_id_field(layout.household_col))
+        .withColumn("ts", parse_timestamp(raw_field(layout.ts_col)))
         .withColumn("kwh_text", kwh_text)
-        .withColumn("kwh", kwh_text.try_cast("double"))
+        .withColumn("kwh", parse_kwh(kwh_text))
     )
 
 
-def reject_reason(width: int, max_kwh: float) -> Column:
+def reject_reason(width: int, max_kwh: float, earliest: dt.date = EARLIEST_DAY, latest: dt.date = LATEST_DAY) -> Column:
     """The first failing check's name, or null for a good reading."""
     has_wrong_width = F.size("fields") != width
     # Every layout has more than one field, so a blank line has the wrong width: the trim of the
     # raw line runs only for lines that fail the width test, not for every reading.
     is_blank = has_wrong_width & (F.trim(F.col("raw_line")) == "")
     is_missing_id = F.col("household_id").isNull() | (F.col("household_id") == "")
+    is_bad_id = ~F.col("household_id").rlike(ID_GRAMMAR)
+    day = F.to_date("ts")
+    is_implausible = (day < F.lit(earliest)) | (day > F.lit(latest))
     not_a_number = F.col("kwh").isNull() | F.isnan("kwh")
     # The token test runs only for a kWh that did not parse: no lower-casing of every reading.
     is_missing_kwh = not_a_number & F.lower(F.trim(F.col("kwh_text"))).isin(*NULL_TOKENS)
     is_bad_kwh = not_a_number | (F.abs("kwh") == float("inf"))
     return (
         F.when(is_blank, "empty_line")
+        .when(F.col("raw_line").contains(REPLACEMENT_CHARACTER), "bad_encoding")
         .when(has_wrong_width, "wrong_field_count")
         .when(is_missing_id, "missing_household_id")
+        .when(is_bad_id, "bad_household_id")
         .when(F.col("ts").isNull(), "bad_timestamp")
+        .when(is_implausible, "implausible_timestamp")
         .when(is_missing_kwh, "missing_kwh")
         .when(is_bad_kwh, "bad_kwh")
         .when(F.col("kwh") < 0, "negative_kwh")
@@ -88,14 +126,18 @@ def is_header() -> Column:
     return (F.octet_length(household_id) == len(HEADER_ID_FIELD)) & (F.lower(household_id) == HEADER_ID_FIELD)
 
 
-def with_reject_reason(readings_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
+def with_reject_reason(
+    readings_df: DataFrame, layout: Layout, max_kwh: float, earliest: dt.date = EARLIEST_DAY, latest: dt.date = LATEST_DAY
+) -> DataFrame:
     """Adds ``reason``: null for a reading, the first failing check's name for a reject, and
     ``HEADER_LINE`` for a header line, which is neither (``is_data_line``)."""
-    reason = F.when(is_header(), HEADER_LINE).otherwise(reject_reason(layout.width, max_kwh))
+    reason = F.when(is_header(), HEADER_LINE).otherwise(reject_reason(layout.width, max_kwh, earliest, latest))
     return readings_df.withColumn("reason", reason)
 
 
-def parse_reading_lines(lines_df: DataFrame, layout: Layout, max_kwh: float) -> DataFrame:
+def parse_reading_lines(
+    lines_df: DataFrame, layout: Layout, max_kwh: float, earliest: dt.date = EARLIEST_DAY, latest: dt.date = LATEST_DAY
+) -> DataFrame:
     """Lines of one readings layout -> every line with its typed columns and ``reason``.
 
     Filter the result on ``reason`` only above a barrier the optimizer cannot push the filter
@@ -106,7 +148,7 @@ def parse_reading_lines(lines_df: DataFrame, layout: Layout, max_kwh: float) -> 
     return (
         lines_df.transform(with_fields)
         .transform(with_reading_columns, layout)
-        .transform(with_reject_reason, layout, max_kwh)
+        .transform(with_reject_reason, layout, max_kwh, earliest, latest)
         .select("raw_line", "source_file", "household_id", "ts", "kwh", "reason")
     )
 

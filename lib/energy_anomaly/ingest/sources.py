@@ -7,6 +7,7 @@ table is written for a bad input set: missing path, empty file, unknown header, 
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -18,6 +19,14 @@ from energy_anomaly.ingest.layouts import Layout, detect_layout
 logger = logging.getLogger(__name__)
 
 DATA_SUFFIXES = (".csv", ".csv.gz", ".gz", ".txt")
+# Hadoop's glob syntax: a file found on disk is handed to Spark with these escaped, so that
+# ``a?.csv`` is read as itself and not also as ``ab.csv``.
+GLOB_CHARACTERS = re.compile(r"([\\*?\[\]{}])")
+
+
+def glob_escaped(path: str) -> str:
+    """``path`` as a Hadoop glob that matches exactly that one file."""
+    return GLOB_CHARACTERS.sub(r"\\\1", path)
 
 
 @dataclass(frozen=True)
@@ -34,10 +43,15 @@ def _hadoop(spark: SparkSession):
 
 
 def _expand(spark: SparkSession, pattern: str) -> list[tuple[str, str, int]]:
+    """The files ``pattern`` names: the path itself where it exists (read literally, whatever
+    characters it holds), else the files its glob matches; directories are listed recursively."""
     jvm, conf = _hadoop(spark)
-    path = jvm.org.apache.hadoop.fs.Path(pattern)
+    try:
+        path = jvm.org.apache.hadoop.fs.Path(pattern)
+    except Exception as exc:  # Hadoop refuses some names outright (``a:b`` reads as a URI scheme)
+        raise InputFileError(pattern, f"not a path Hadoop can read ({_java_reason(exc)})") from exc
     fs = path.getFileSystem(conf)
-    statuses = fs.globStatus(path)
+    statuses = [fs.getFileStatus(path)] if fs.exists(path) else fs.globStatus(path)
     if statuses is None or len(statuses) == 0:
         raise InputFileError(pattern, "no such file or directory")
     found = []
@@ -62,6 +76,10 @@ def _described(jvm, status) -> tuple[str, str, int]:
     is taken from the path's text, as Spark's file listing has it: a glob's path carries an empty
     authority (``file:///x``) that Spark's does not (``file:/x``)."""
     path = status.getPath().toString()
+    if ":" in status.getPath().getName():
+        # Hadoop's local file system looks for a ``.<name>.crc`` beside each file, and a ``:`` in
+        # that name parses as a URI scheme: the read fails inside Spark, after tables were touched.
+        raise InputFileError(path, "file names with ':' cannot be read through Hadoop's file systems; rename the file")
     return path, jvm.org.apache.hadoop.fs.Path(path).toUri().toString(), status.getLen()
 
 

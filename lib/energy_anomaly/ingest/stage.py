@@ -11,6 +11,7 @@ has more rejects than ``REJECTS_COLLECTED_IN_PASS`` are the files with rejects r
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 
 from pyspark.errors import PySparkException
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 from py4j.protocol import Py4JJavaError
 
@@ -27,9 +28,9 @@ from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import HOUSEHOLDS
 from energy_anomaly.ingest.parse import (
-    is_data_line, is_rejected, parse_reading_lines, quarantine_columns, select_quarantine, select_readings,
+    EARLIEST_DAY, LATEST_DAY, is_data_line, is_rejected, parse_reading_lines, quarantine_columns, select_quarantine, select_readings,
 )
-from energy_anomaly.ingest.sources import SourceFile, discover, group_by_layout
+from energy_anomaly.ingest.sources import SourceFile, discover, glob_escaped, group_by_layout
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ READINGS_STATS = ("household_id",)
 # Parquet's per-row min/max of that ~80-byte string cost ~4 % of the ingest's CPU (five ingests of
 # the 1 GB benchmark corpus, alternating: 39.9 s against 41.5 s of CPU on average).
 NO_SOURCE_FILE_PARQUET_STATS = ("parquet.column.statistics.enabled#source_file", "false")
+PLAUSIBLE_DAYS = (EARLIEST_DAY, LATEST_DAY)
 READ_FAILURE = re.compile(r"(?:Encountered error while reading file|reading file)\s+(\S+?)\.?\s", re.IGNORECASE)
 
 
@@ -65,15 +67,16 @@ class IngestResult:
 
 
 def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
-    """Raw lines with the file each came from; gzip is decompressed by extension."""
-    return spark.read.text(paths).select(
+    """Raw lines with the file each came from; gzip is decompressed by extension. Each path is
+    read as that one file (glob characters escaped), never as a pattern."""
+    return spark.read.text([glob_escaped(p) for p in paths]).select(
         F.col("value").alias("raw_line"), F.col("_metadata.file_path").alias("source_file")
     )
 
 
-def source_predicate(paths: list[str]) -> str:
-    quoted = ", ".join("'" + p.replace("\\", "\\\\").replace("'", "\\'") + "'" for p in paths)
-    return f"source_file IN ({quoted})"
+def from_files(uris: list[str]) -> Column:
+    """Rows taken from these files: a Column over literal values, so no file name is read as SQL."""
+    return F.col("source_file").isin(*uris)
 
 
 @contextmanager
@@ -107,7 +110,7 @@ def _households_sources(sources: list[SourceFile]) -> list[SourceFile]:
 
 def parse_sources(
     spark: SparkSession, sources: list[SourceFile], max_kwh_per_halfhour: float,
-    observation: Observation | None = None, max_rejects: int = 0,
+    observation: Observation | None = None, max_rejects: int = 0, plausible_days: tuple[dt.date, dt.date] = PLAUSIBLE_DAYS,
 ) -> DataFrame:
     """Every line of the reading files, typed, with its ``reason`` (null = a good reading), counted
     in ``observation`` (see ``observe_lines``).
@@ -119,7 +122,7 @@ def parse_sources(
     parsed = reduce(
         DataFrame.unionByName,
         [
-            parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour)
+            parse_reading_lines(read_lines(spark, paths), layout, max_kwh_per_halfhour, *plausible_days)
             for layout, paths in group_by_layout(sources).items()
         ],
     )
@@ -147,6 +150,8 @@ def observe_lines(parsed: DataFrame, observation: Observation, max_rejects: int)
         F.count_if(is_data_line()).alias("lines"),
         F.count_if(rejected).alias("rejected"),
         F.array_sort(F.collect_set(F.when(rejected, F.col("source_file")))).alias("files_with_rejects"),
+        # The files the lines came from, as Spark read them: checked against the files discovered.
+        F.array_sort(F.collect_set(F.col("source_file"))).alias("files_read"),
     ]
     if max_rejects > 0:
         # min_by ignores rows whose ordering key is null: only rejected lines enter the heap.
@@ -169,7 +174,7 @@ def replace_bronze_readings(readings: DataFrame, warehouse: str, source_files: l
     per-row predicate check (each row carries the file it came from: ``check_file_naming``)."""
     with tables.session_conf(readings.sparkSession, *NO_SOURCE_FILE_PARQUET_STATS):
         return tables.replace_where(
-            readings, warehouse, READINGS, schemas.BRONZE_READINGS, source_predicate(source_files),
+            readings, warehouse, READINGS, schemas.BRONZE_READINGS, from_files(source_files),
             stats_columns=READINGS_STATS, rows_match_by_construction=True,
         )
 
@@ -181,60 +186,42 @@ def run_ingest(
     households: list[str] | None,
     max_kwh_per_halfhour: float,
     max_rejects_in_pass: int = REJECTS_COLLECTED_IN_PASS,
+    plausible_days: tuple[dt.date, dt.date] = PLAUSIBLE_DAYS,
 ) -> IngestResult:
     """One pass over the reading files writes bronze/readings and collects the rejected lines for
-    bronze/quarantine; files with rejects are read again only when there are too many to collect."""
+    bronze/quarantine; files with rejects are read again only when there are too many to collect.
+    A file with no data lines, or only rejected ones, is data like any other: it replaces what
+    earlier runs took from it (with nothing, or with quarantine rows)."""
     reading_sources = _split_sources(discover(spark, inputs))
     household_sources = _households_sources(discover(spark, households)) if households else []
     for layout, paths in group_by_layout(reading_sources).items():
         logger.info("ingest: %d file(s) in the %s layout", len(paths), layout.name)
-    # Rows name their file as Spark reports it (``_metadata.file_path``): the predicates that
+    # Rows name their file as Spark reports it (``_metadata.file_path``): the conditions that
     # make re-runs replace exactly those rows use the same form.
     reading_files = [s.uri for s in reading_sources]
     all_files = reading_files + [s.uri for s in household_sources]
-    from_all_files = source_predicate(all_files)
 
     lines = Observation("ingest_lines")
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
-        readings_path = replace_bronze_readings(
-            select_readings(parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass)),
-            warehouse, reading_files,
-        )
+        parsed = parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days)
+        readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
         seen = lines.get
+        check_files_read(seen["files_read"], reading_files)
         quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
         if quarantine is None:
-            files_with_rejects = set(seen["files_with_rejects"])
-            with_rejects = [s for s in reading_sources if s.uri in files_with_rejects]
-            logger.info("ingest: %d rejected lines, more than the %d collected in one pass: reading %d file(s) again",
-                        seen["rejected"], max_rejects_in_pass, len(with_rejects))
-            quarantine = select_quarantine(parse_sources(spark, with_rejects, max_kwh_per_halfhour))
+            quarantine = reparse_rejects(spark, reading_sources, seen, max_kwh_per_halfhour, max_rejects_in_pass, plausible_days)
         n_households = None
         if household_sources:
             parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
             quarantine = quarantine.unionByName(select_quarantine(parsed_households))
             households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
             n_households = tables.rows_written(spark, households_path)
-        if seen["rejected"] == 0 and not household_sources:
-            # Nothing to quarantine: earlier runs' rejects from these files are deleted, without
-            # a write job for no rows (~1 s of a 20 s ingest of the 1 GB benchmark corpus).
-            quarantine_path = tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_all_files)
-        else:
-            # Few rows: Delta's per-row predicate check stays on here.
-            quarantine_path = tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_all_files)
+        has_rejects = seen["rejected"] > 0 or bool(household_sources)
+        quarantine_path = write_quarantine(spark, quarantine if has_rejects else None, warehouse, all_files)
 
     readings = tables.rows_written(spark, readings_path)
-    written = (
-        spark.read.format("delta").load(quarantine_path)
-        .where(from_all_files)
-        .groupBy("reason", F.expr(source_predicate(reading_files)).alias("from_readings"))
-        .agg(F.count(F.lit(1)).alias("n"))
-        .collect()
-    )
-    reasons: dict[str, int] = {}
-    for row in written:
-        reasons[row["reason"]] = reasons.get(row["reason"], 0) + row["n"]
-    rejected = sum(row["n"] for row in written if row["from_readings"])
+    reasons, rejected = quarantined_counts(spark, quarantine_path, all_files, reading_files)
     if readings + rejected != seen["lines"] or rejected != seen["rejected"]:
         raise EnergyAnomalyError(
             f"ingest lost rows: {seen['lines']} lines parsed, {seen['rejected']} rejected; "
@@ -248,3 +235,48 @@ def run_ingest(
         households=n_households,
         quarantine_reasons=reasons,
     )
+
+
+def check_files_read(files_read: list[str], files_given: list[str]) -> None:
+    """Lines may only come from the files discovered: a path Spark read as a pattern would bring
+    in other files' lines and count them on both sides of the accounting."""
+    unexpected = sorted(set(files_read) - set(files_given))
+    if unexpected:
+        raise EnergyAnomalyError(f"ingest read {len(unexpected)} file(s) it was not given, e.g. {unexpected[0]}")
+
+
+def reparse_rejects(
+    spark: SparkSession, sources: list[SourceFile], seen: dict, max_kwh: float, max_rejects: int,
+    plausible_days: tuple[dt.date, dt.date],
+) -> DataFrame:
+    """The quarantine rows of the files with rejects, read again: more rejects than one pass keeps."""
+    files_with_rejects = set(seen["files_with_rejects"])
+    with_rejects = [s for s in sources if s.uri in files_with_rejects]
+    logger.info("ingest: %d rejected lines, more than the %d collected in one pass: reading %d file(s) again",
+                seen["rejected"], max_rejects, len(with_rejects))
+    return select_quarantine(parse_sources(spark, with_rejects, max_kwh, plausible_days=plausible_days))
+
+
+def write_quarantine(spark: SparkSession, quarantine: DataFrame | None, warehouse: str, files: list[str]) -> str:
+    """bronze/quarantine's rows from ``files`` replaced by ``quarantine``; with none, earlier runs'
+    rejects from the same files are deleted without a write job."""
+    if quarantine is None:
+        return tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_files(files))
+    # Few rows: Delta's per-row condition check stays on here.
+    return tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_files(files))
+
+
+def quarantined_counts(spark: SparkSession, path: str, all_files: list[str], reading_files: list[str]) -> tuple[dict[str, int], int]:
+    """Rows bronze/quarantine now holds from this run's files: per reason, and how many came from
+    the reading files (household information rejects are accounted for separately)."""
+    written = (
+        spark.read.format("delta").load(path)
+        .where(from_files(all_files))
+        .groupBy("reason", from_files(reading_files).alias("from_readings"))
+        .agg(F.count(F.lit(1)).alias("n"))
+        .collect()
+    )
+    reasons: dict[str, int] = {}
+    for row in written:
+        reasons[row["reason"]] = reasons.get(row["reason"], 0) + row["n"]
+    return reasons, sum(row["n"] for row in written if row["from_readings"])

@@ -1,9 +1,16 @@
 """The trained artefact: three detectors, their calibrations and thresholds, and metadata.
 
-A bundle is a folder: ``metadata.json``, ``isolation_forest.joblib``, ``conv1d_autoencoder.keras``,
+A bundle is a folder: ``metadata.json``, ``isolation_forest.skops``, ``conv1d_autoencoder.keras``,
 ``lstm_forecaster.keras``; ``<folder>.zip`` next to it is the same bundle as one file, the form
-Spark ships to executors (``addArchive``: a local folder cannot be added on a cluster). ``model_version`` (in the metadata, and on every score row) is a
-hash of the metadata, so the same training gives the same version.
+Spark ships to executors (``addArchive``: a local folder cannot be added on a cluster).
+``model_version`` (in the metadata, and on every score row) is a hash of the metadata, so the same
+training gives the same version.
+
+Loading executes no code from the folder: anyone who can write the warehouse could otherwise run
+code on every executor. The forest is a ``skops`` file loaded with a fixed list of trusted types
+(no pickle), the Keras models load in Keras' safe mode (no lambdas), and every artefact's SHA-256,
+recorded in the metadata at save time, is checked before it is opened. A file that fails any of
+these is refused with ``ArtifactError``, naming it.
 """
 from __future__ import annotations
 
@@ -14,10 +21,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 
+from energy_anomaly.errors import ArtifactError
 from energy_anomaly.models import ENSEMBLE, MODELS
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.ensemble import Calibration, ensemble_score
@@ -25,6 +32,44 @@ from energy_anomaly.models.inputs import windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
 from energy_anomaly.models.lstm import LstmForecaster
+
+
+FOREST_FILE = "isolation_forest.skops"
+KERAS_FILES = {"conv1d_autoencoder": "conv1d_autoencoder.keras", "lstm_forecaster": "lstm_forecaster.keras"}
+# The one type of a fitted IsolationForest that skops does not trust by default. Fixed here, in
+# code: a list read from the artefact's folder would let its writer widen it.
+FOREST_TRUSTED_TYPES = ("sklearn.tree._tree.Tree",)
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checked_file(folder: Path, name: str, digests: dict[str, str]) -> Path:
+    """``folder/name`` if its SHA-256 is the one recorded at save time, else ``ArtifactError``."""
+    path = folder / name
+    if name not in digests:
+        raise ArtifactError(f"{path}: no digest recorded for it in metadata.json (a bundle from an older version? train again)")
+    if not path.is_file():
+        raise ArtifactError(f"{path}: missing from the bundle")
+    if file_digest(path) != digests[name]:
+        raise ArtifactError(f"{path}: refused: its SHA-256 differs from the one recorded when it was trained (modified since)")
+    return path
+
+
+def load_forest(path: Path):
+    """The fitted forest from a skops file, refusing any type outside ``FOREST_TRUSTED_TYPES``."""
+    import skops.io as sio
+
+    try:
+        return sio.load(path, trusted=list(FOREST_TRUSTED_TYPES))
+    except Exception as exc:  # skops raises UntrustedTypesFoundException, or a parse error for a non-skops file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ArtifactError(f"{path}: refused: not a forest of trusted types ({first[:160]})") from exc
 
 
 @dataclass
@@ -59,10 +104,15 @@ class Bundle:
     def save(self, folder: str | Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self.isolation_forest, folder / "isolation_forest.joblib")
-        self.conv1d_autoencoder.model.save(folder / "conv1d_autoencoder.keras")
-        self.lstm_forecaster.model.save(folder / "lstm_forecaster.keras")
+        import skops.io as sio
+
+        sio.dump(self.isolation_forest.model, folder / FOREST_FILE)
+        self.conv1d_autoencoder.model.save(folder / KERAS_FILES["conv1d_autoencoder"])
+        self.lstm_forecaster.model.save(folder / KERAS_FILES["lstm_forecaster"])
         document = dict(self.metadata)
+        forest = self.isolation_forest
+        document["isolation_forest"] = {"n_estimators": forest.n_estimators, "max_samples": forest.max_samples, "seed": forest.seed}
+        document["digests"] = {name: file_digest(folder / name) for name in (FOREST_FILE, *KERAS_FILES.values())}
         document["calibrations"] = {name: dataclasses.asdict(c) for name, c in self.calibrations.items()}
         document["thresholds"] = self.thresholds
         document["history"] = {"conv1d_autoencoder": self.conv1d_autoencoder.history, "lstm_forecaster": self.lstm_forecaster.history}
@@ -73,21 +123,43 @@ class Bundle:
     @classmethod
     def load(cls, folder: str | Path, threads: int = 1) -> "Bundle":
         folder = Path(folder)
-        document = json.loads((folder / "metadata.json").read_text())
+        document = read_metadata(folder)
+        digests = document.pop("digests", {})
+        forest = IsolationForestDetector(**document.pop("isolation_forest", {}))
+        forest.model = load_forest(checked_file(folder, FOREST_FILE, digests))
         k = keras(threads=threads)
         autoencoder = AutoencoderDetector(history=document["history"]["conv1d_autoencoder"])
-        autoencoder.model = k.models.load_model(folder / "conv1d_autoencoder.keras", compile=False)
+        autoencoder.model = load_keras(k, checked_file(folder, KERAS_FILES["conv1d_autoencoder"], digests))
         lstm = LstmForecaster(history=document["history"]["lstm_forecaster"])
-        lstm.model = k.models.load_model(folder / "lstm_forecaster.keras", compile=False)
+        lstm.model = load_keras(k, checked_file(folder, KERAS_FILES["lstm_forecaster"], digests))
         calibrations = {name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document.pop("calibrations").items()}
         thresholds = document.pop("thresholds")
         document.pop("history")
-        return cls(joblib.load(folder / "isolation_forest.joblib"), autoencoder, lstm, calibrations, thresholds, document)
+        return cls(forest, autoencoder, lstm, calibrations, thresholds, document)
+
+
+def load_keras(k, path: Path):
+    """A Keras model in safe mode: a file with a serialized lambda (code) is refused."""
+    try:
+        return k.models.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ArtifactError(f"{path}: refused: not a Keras model this version can load safely ({first[:160]})") from exc
+
+
+def read_metadata(folder: Path) -> dict:
+    path = folder / "metadata.json"
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise ArtifactError(f"{folder}: not a model bundle (no metadata.json)") from exc
+    except (OSError, ValueError) as exc:
+        raise ArtifactError(f"{path}: unreadable ({type(exc).__name__})") from exc
 
 
 def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], str]:
     """What a bundle's scores are judged by, without loading its models."""
-    document = json.loads((Path(folder) / "metadata.json").read_text())
+    document = read_metadata(Path(folder))
     return document["thresholds"], document["model_version"]
 
 

@@ -133,7 +133,7 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     wide = score_wide(features, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        period = f"day >= '{start}' AND day <= '{end}'"
+        period = F.col("day").between(F.lit(start), F.lit(end))
         scores_path = tables.replace_where(
             to_scores(wide, thresholds, version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
         )

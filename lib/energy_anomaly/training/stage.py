@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,11 +44,23 @@ def models_dir(warehouse: str) -> Path:
     return Path(tables.table_path(warehouse, "models"))
 
 
+# What ``LATEST`` may hold: a model version (``bundle.version_of``), never a path.
+VERSION_NAME = re.compile(r"^v[0-9a-f]{12}$")
+
+
 def latest_bundle(warehouse: str) -> Path:
-    pointer = models_dir(warehouse) / "LATEST"
+    """The bundle ``models/LATEST`` names: a version, resolved inside ``models/`` only."""
+    folder = models_dir(warehouse)
+    pointer = folder / "LATEST"
     if not pointer.is_file():
-        raise EnergyAnomalyError(f"no trained model under {models_dir(warehouse)}: run train first")
-    return models_dir(warehouse) / pointer.read_text().strip()
+        raise EnergyAnomalyError(f"no trained model under {folder}: run train first")
+    version = pointer.read_text().strip()
+    if not VERSION_NAME.fullmatch(version):
+        raise EnergyAnomalyError(f"{pointer}: holds {version[:40]!r}, not a model version (v + 12 hex digits); train again")
+    bundle = folder / version
+    if not bundle.is_dir():
+        raise EnergyAnomalyError(f"{pointer}: names {version}, which is not under {folder}; train again")
+    return bundle
 
 
 def _sampled_with_history(frame: pd.DataFrame) -> pd.DataFrame:
