@@ -46,17 +46,16 @@ def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, wa
         tables.rows_written(spark, path)
 
 
-def test_replace_where_appends_to_a_table_it_creates_and_replaces_afterwards(spark, warehouse):
+def test_replace_where_replaces_even_into_a_new_table_and_checks_rows_unless_told_they_match(spark, warehouse):
     def write(rows, by_construction):
         frame = spark.createDataFrame(rows, OLD)
         return tables.replace_where(frame, warehouse, "bronze/t", OLD, F.col("household_id") == "MAC1", rows_match_by_construction=by_construction)
 
     path = write([("MAC1", 1.0), ("MAC1", 2.0)], True)
-    assert (tables.last_commit_metrics(spark, path)["numOutputRows"], last_mode(spark, path)) == (2, "Append")
+    assert (tables.rows_written(spark, path), last_mode(spark, path)) == (2, "Overwrite")
     write([("MAC1", 3.0)], True)
-    assert last_mode(spark, path) == "Overwrite"
     assert [r.a for r in spark.read.format("delta").load(path).collect()] == [3.0]
-    # Rows that must be checked against the predicate go through replaceWhere even into a new table.
+    # Rows that must be checked against the condition are, even into a new table.
     with pytest.raises(AnalysisException, match="DELTA_REPLACE_WHERE_MISMATCH"):
         tables.replace_where(spark.createDataFrame([("MAC2", 1.0)], OLD), warehouse, "bronze/u", OLD, F.col("household_id") == "MAC1")
 
@@ -81,3 +80,10 @@ def test_a_write_of_no_rows_counts_as_zero(spark, warehouse):
     tables.replace_where(spark.createDataFrame([], OLD), warehouse, "gold/e", OLD, F.col("household_id") == "a")
     assert tables.rows_written(spark, path) == 0
     assert spark.read.format("delta").load(path).count() == 0
+
+
+def test_a_write_that_made_no_commit_is_not_read_as_the_previous_ones_count(spark, warehouse):
+    path = tables.overwrite(spark.createDataFrame([("a", 1.0), ("b", 1.0)], OLD), warehouse, "gold/n", OLD)
+    before = tables.table_version(spark, path)
+    tables.replace_where(spark.createDataFrame([], OLD), warehouse, "gold/n", OLD, F.col("household_id") == "zzz")
+    assert tables.rows_written(spark, path, before=before) == 0

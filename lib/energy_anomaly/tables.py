@@ -93,7 +93,9 @@ def ensure_table(
     )
     if partition_by:
         builder = builder.partitionedBy(*partition_by)
-    builder.execute()
+    # Two jobs creating one table at once: the loser's commit conflicts, and on the retry the
+    # table exists and createIfNotExists does nothing.
+    retry_conflicts(builder.execute, path)
 
 
 def same_columns(actual: T.StructType, declared: T.StructType) -> bool:
@@ -146,19 +148,17 @@ def replace_where(
     Delta checks every written row against the condition and fails the write on the first that
     does not match. A caller whose rows match by construction (ingest: each row's ``source_file``
     is the file it was read from, and the condition lists those files in the same form) turns
-    that per-row check off for its write. Such rows are appended into a table this call creates:
-    there is nothing in it to replace.
+    that per-row check off for its write.
+
+    Even into a table this call created, the write replaces rather than appends: a blind append
+    is not checked against concurrent writers, so two ingests of one file racing to a new table
+    would both add its rows; the overwrite conflicts with the other writer's commit instead and
+    is run again on the new snapshot (``retry_conflicts``).
     """
     path = table_path(warehouse, table)
     checked = check_schema(df, schema, table)
     spark = df.sparkSession
-    new_table = not table_exists(spark, path)
     ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by, stats_columns=stats_columns)
-    if new_table and rows_match_by_construction:
-        # A table this call created holds nothing to replace, and there is no row check to run:
-        # an append skips the overwrite's scan of the table.
-        checked.write.format("delta").mode("append").save(path)
-        return path
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
     with row_check:
         retry_conflicts(lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table)
@@ -234,12 +234,26 @@ def session_conf(spark: SparkSession, key: str, value: str):
 HISTORY_METRICS = "spark.databricks.delta.history.metricsEnabled"
 
 
-def rows_written(spark: SparkSession, path: str) -> int:
+def table_version(spark: SparkSession, path: str) -> int | None:
+    """The table's latest version, or None where there is no table yet."""
+    if not table_exists(spark, path):
+        return None
+    return DeltaTable.forPath(spark, path).history(1).select("version").first()["version"]
+
+
+def rows_written(spark: SparkSession, path: str, before: int | None = None) -> int:
     """Rows the latest commit wrote, as Delta recorded them. The stages account for their rows with
-    it, so a commit without the count is an error, not zero rows."""
-    metrics = last_commit_metrics(spark, path)
-    if "numOutputRows" not in metrics and metrics.get("numFiles") == 0 and metrics.get("numOutputBytes", 0) == 0:
-        return 0  # Delta records no row count for a write of no rows (no file added)
+    it, so a commit without the count is an error, not zero rows.
+
+    Writes of no rows may leave no commit at all: an append of nothing, or an overwrite by condition
+    that neither removes nor adds a file. Given the version from ``before`` the write, a table still
+    at that version (or at the ``CREATE TABLE`` of ``ensure_table``) wrote 0 rows, rather than
+    having an earlier commit's count read as this write's."""
+    operation, metrics = last_commit(spark, path)
+    if operation == "CREATE TABLE" or (before is not None and table_version(spark, path) == before):
+        return 0
+    if "numOutputRows" not in metrics and metrics and metrics.get("numFiles", 0) == 0 and metrics.get("numOutputBytes", 0) == 0:
+        return 0
     if "numOutputRows" not in metrics:
         raise EnergyAnomalyError(
             f"{path}: Delta recorded no row count for the last commit, so its rows cannot be accounted for "
@@ -248,8 +262,13 @@ def rows_written(spark: SparkSession, path: str) -> int:
     return metrics["numOutputRows"]
 
 
-def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
-    """Row counts Delta recorded for the latest commit (no extra pass over the data)."""
-    row = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()
+def last_commit(spark: SparkSession, path: str) -> tuple[str, dict[str, int]]:
+    """The latest commit's operation and the row counts Delta recorded for it (no pass over the data)."""
+    row = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
     metrics = row["operationMetrics"] or {}
-    return {key: int(value) for key, value in metrics.items() if str(value).isdigit()}
+    return row["operation"], {key: int(value) for key, value in metrics.items() if str(value).isdigit()}
+
+
+def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
+    """Row counts Delta recorded for the latest commit."""
+    return last_commit(spark, path)[1]

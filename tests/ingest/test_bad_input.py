@@ -65,3 +65,19 @@ def test_household_file_passed_as_readings_is_refused(warehouse_with_data, capsy
     status = main(["ingest", "--warehouse", warehouse_with_data, "--input", str(SAMPLE_DIR / "informations_households.csv.gz")])
     assert status == 2
     assert "pass it as --households" in capsys.readouterr().err
+
+
+def test_header_only_and_all_rejected_files_are_data_not_errors(spark, tmp_path, capsys):
+    """A header-only file has no data lines; a file of rejects only goes to the quarantine. Both
+    ingest cleanly, and re-ingesting a corrected file replaces its rejects."""
+    header_only = tmp_path / "header_only.csv"
+    header_only.write_text("LCLid,tstp,energy(kWh/hh)\n")
+    rejects = tmp_path / "rejects.csv"
+    rejects.write_text("LCLid,tstp,energy(kWh/hh)\nMAC000001,2013-01-01 00:00:00,Null\nMAC000001,2013,0.1\n")
+    warehouse = str(tmp_path / "warehouse")
+    capsys.readouterr()
+    assert main(["ingest", "--warehouse", warehouse, "--input", str(header_only), "--input", str(rejects)]) == 0
+    assert "2 data rows read = 0 bronze readings + 2 quarantined" in capsys.readouterr().out
+    rejects.write_text("LCLid,tstp,energy(kWh/hh)\nMAC000001,2013-01-01 00:00:00,0.5\n")
+    assert main(["ingest", "--warehouse", warehouse, "--input", str(rejects)]) == 0
+    assert "1 data rows read = 1 bronze readings + 0 quarantined" in capsys.readouterr().out

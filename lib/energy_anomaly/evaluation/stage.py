@@ -13,6 +13,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,4 +138,9 @@ def _write_metrics(spark: SparkSession, warehouse: str, metrics: pd.DataFrame, r
 
 
 def report_dir(warehouse: str, run_id: str) -> Path:
-    return Path(tables.table_path(warehouse, "reports")) / run_id
+    """``<warehouse>/reports/<run_id>``: a run id that is not a plain folder name (``/``, ``..``,
+    quotes, spaces) gets its characters replaced and a hash of the id, so it stays one folder there."""
+    folder = re.sub(r"[^A-Za-z0-9_.=+-]", "_", run_id).lstrip(".")[:100]
+    if folder != run_id:
+        folder = f"{folder}-{hashlib.sha256(run_id.encode()).hexdigest()[:8]}"
+    return Path(tables.table_path(warehouse, "reports")) / folder

@@ -205,6 +205,7 @@ def run_ingest(
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
         parsed = parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days)
+        readings_before = tables.table_version(spark, tables.table_path(warehouse, READINGS))
         readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
         seen = lines.get
         check_files_read(seen["files_read"], reading_files)
@@ -220,7 +221,7 @@ def run_ingest(
         has_rejects = seen["rejected"] > 0 or bool(household_sources)
         quarantine_path = write_quarantine(spark, quarantine if has_rejects else None, warehouse, all_files)
 
-    readings = tables.rows_written(spark, readings_path)
+    readings = tables.rows_written(spark, readings_path, before=readings_before)
     reasons, rejected = quarantined_counts(spark, quarantine_path, all_files, reading_files)
     if readings + rejected != seen["lines"] or rejected != seen["rejected"]:
         raise EnergyAnomalyError(

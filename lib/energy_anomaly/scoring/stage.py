@@ -134,6 +134,7 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
     wide = score_wide(features, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         period = F.col("day").between(F.lit(start), F.lit(end))
+        before = {table: tables.table_version(spark, tables.table_path(warehouse, table)) for table in (SCORES, ANOMALIES)}
         scores_path = tables.replace_where(
             to_scores(wide, thresholds, version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
         )
@@ -143,10 +144,10 @@ def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, s
         )
     finally:
         wide.unpersist()
-    score_rows = tables.rows_written(spark, scores_path)
+    score_rows = tables.rows_written(spark, scores_path, before=before[SCORES])
     return ScoreResult(
         days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
         score_rows=score_rows,
-        anomalies=tables.rows_written(spark, anomalies_path),
+        anomalies=tables.rows_written(spark, anomalies_path, before=before[ANOMALIES]),
         version=version,
     )
