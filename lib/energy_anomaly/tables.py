@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 
 
 def table_path(warehouse: str, table: str) -> str:
-    """``table`` is ``layer/name``, e.g. ``bronze/readings``."""
+    """``table`` is ``layer/name``, e.g. ``bronze/readings``. A warehouse path with a backtick is
+    refused: Delta's table builder quotes the path into an identifier without escaping it."""
+    if "`" in warehouse:
+        raise EnergyAnomalyError(f"warehouse {warehouse!r}: a path with a backtick (`) cannot hold Delta tables; rename it")
     if "://" in warehouse or warehouse.startswith("file:"):
         return f"{warehouse.rstrip('/')}/{table}"
     return str(Path(warehouse).resolve() / table)
@@ -93,9 +96,9 @@ def ensure_table(
     )
     if partition_by:
         builder = builder.partitionedBy(*partition_by)
-    # Two jobs creating one table at once: the loser's commit conflicts, and on the retry the
-    # table exists and createIfNotExists does nothing.
-    retry_conflicts(builder.execute, path)
+    # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
+    # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
+    retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
 
 
 def same_columns(actual: T.StructType, declared: T.StructType) -> bool:
@@ -189,21 +192,23 @@ CONFLICTS = (
     "DELTA_CONCURRENT_TRANSACTION", "DELTA_METADATA_CHANGED", "DELTA_PROTOCOL_CHANGED",
 )
 CONFLICT_RETRIES = 5
+CREATE_RACE = "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"
 
 
-def is_conflict(exc: BaseException) -> bool:
+def is_conflict(exc: BaseException, also: tuple[str, ...] = ()) -> bool:
     text = f"{type(exc).__name__}: {exc}"
-    return any(name in text for name in CONFLICTS)
+    return any(name in text for name in CONFLICTS + also)
 
 
-def retry_conflicts(write, table: str, retries: int = CONFLICT_RETRIES):
-    """Runs ``write``; a commit that conflicts with a concurrent writer is tried again (with a
-    growing, jittered pause), then reported in one line naming the table."""
+def retry_conflicts(write, table: str, retries: int = CONFLICT_RETRIES, also: tuple[str, ...] = ()):
+    """Runs ``write``; a commit that conflicts with a concurrent writer (or fails with one of the
+    ``also`` error names) is tried again, with a growing, jittered pause, then reported in one
+    line naming the table."""
     for attempt in range(retries + 1):
         try:
             return write()
         except Exception as exc:  # py4j and pyspark wrap Delta's exceptions differently
-            if not is_conflict(exc):
+            if not is_conflict(exc, also):
                 raise
             if attempt == retries:
                 raise ConcurrentWriteError(

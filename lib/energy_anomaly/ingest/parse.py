@@ -64,7 +64,7 @@ def with_fields(lines_df: DataFrame) -> DataFrame:
 
 
 def household_id_field(index: int) -> Column:
-    return F.trim(raw_field(index), F.lit(ID_PADDING))
+    return F.btrim(raw_field(index), F.lit(ID_PADDING))
 
 
 def parse_timestamp(text: Column) -> Column:
