@@ -1,4 +1,5 @@
 """energy-anomaly: anomalous electricity consumption in smart-meter data, on Spark + Delta Lake."""
+
 from setuptools import find_packages, setup
 
 setup(
@@ -31,7 +32,14 @@ setup(
         # Reading the gold tables without Spark. DuckDB's delta extension comes from PyPI as a
         # wheel for one DuckDB version (extensions.duckdb.org may be out of reach): keep them equal.
         "bi": ["duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
-        "dev": ["pytest>=8", "hypothesis>=6.100", "duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
+        "dev": [
+            "pytest>=8",
+            "hypothesis>=6.100",
+            "ruff>=0.6",
+            "duckdb==1.5.5",
+            "duckdb-extension-delta==1.5.5",
+            "deltalake>=0.20",
+        ],
     },
     entry_points={"console_scripts": ["energy-anomaly=energy_anomaly.cli:main"]},
 )

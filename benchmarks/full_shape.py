@@ -14,6 +14,7 @@ files (2 threads), plus the three trained models' raw batch inference in this on
 over the same day windows (households in chunks). End to end / floor is printed per fraction,
 and the per-row cost of each fraction against the smallest.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,8 +66,10 @@ def stage(name: str, argv: list[str], rows_in: int | None, out_tables: list[str]
 def row(s: Stage) -> str:
     m = s.measured
     rate = s.rows_in / m.wall_s if m.wall_s else 0.0
-    return (f"| {s.name} | {m.wall_s:,.0f} | {s.rows_in:,} | {s.rows_out:,} | {rate:,.0f} | "
-            f"{m.peak_jvm / GIB:.2f} | {m.peak_python / GIB:.2f} | {m.peak_total / GIB:.2f} |")
+    return (
+        f"| {s.name} | {m.wall_s:,.0f} | {s.rows_in:,} | {s.rows_out:,} | {rate:,.0f} | "
+        f"{m.peak_jvm / GIB:.2f} | {m.peak_python / GIB:.2f} | {m.peak_total / GIB:.2f} |"
+    )
 
 
 def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_households: int = 500) -> float:
@@ -88,7 +91,8 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
         frame = (
             table.to_pandas(filters=[("household_id", "in", chunk)])
             .pipe(lambda f: f[pd.to_datetime(f["day"]).dt.date.between(first, end)])
-            .sort_values(["household_id", "day"]).reset_index(drop=True)
+            .sort_values(["household_id", "day"])
+            .reset_index(drop=True)
         )
         if i == 0:
             bundle.scores(frame.head(500))  # warm-up, as a Spark worker's first batch pays too
@@ -98,12 +102,20 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
 
 def score_stage(warehouse: Path, features: int) -> Stage:
     """Scores every household-day of the data (the whole LCL period)."""
-    return stage("score", ["score", "--start", str(LCL_START), "--end", str(LCL_END)], features, ["gold/anomaly_scores"], warehouse)
+    return stage(
+        "score",
+        ["score", "--start", str(LCL_START), "--end", str(LCL_END)],
+        features,
+        ["gold/anomaly_scores"],
+        warehouse,
+    )
 
 
 def measure_floor(root: Path) -> tuple[float, int, float]:
     """(DuckDB CSV->Parquet seconds, its rows, raw inference seconds) on a fraction's data."""
-    duck_s, duck_rows = duckdb_to_parquet(sorted((root / "raw" / "halfhourly").rglob("*.csv")), root / "duckdb_parquet", threads=2)
+    duck_s, duck_rows = duckdb_to_parquet(
+        sorted((root / "raw" / "halfhourly").rglob("*.csv")), root / "duckdb_parquet", threads=2
+    )
     return duck_s, duck_rows, raw_inference(root / "warehouse", LCL_START, LCL_END)
 
 
@@ -115,8 +127,25 @@ def run_fraction(fraction: float, work: Path) -> dict:
     info = SHARED / "informations_households.csv" if SHARED.is_dir() else SAMPLE / "informations_households.csv.gz"
     print(f"\n## {households:,} households ({fraction:g} of the London shape), {LCL_START}..{LCL_END}\n", flush=True)
     if not (raw / "halfhourly").is_dir():
-        generated = run_measured([*CLI, "generate", "--format", "kaggle", "--output", str(raw), "--households", str(households),
-                                  "--profiles", str(profiles), "--household-info", str(info), "--warehouse", str(root / "scratch")], cwd=REPO_ROOT)
+        generated = run_measured(
+            [
+                *CLI,
+                "generate",
+                "--format",
+                "kaggle",
+                "--output",
+                str(raw),
+                "--households",
+                str(households),
+                "--profiles",
+                str(profiles),
+                "--household-info",
+                str(info),
+                "--warehouse",
+                str(root / "scratch"),
+            ],
+            cwd=REPO_ROOT,
+        )
         if generated.returncode != 0:
             raise SystemExit(f"generate failed:\n{generated.stdout[-2000:]}")
         print(f"input: generated in {generated.wall_s:,.0f} s", flush=True)
@@ -124,8 +153,15 @@ def run_fraction(fraction: float, work: Path) -> dict:
     print("| stage | wall s | rows in | rows out | rows in/s | peak JVM GiB | peak Python GiB | peak total GiB |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     stages = []
-    stages.append(stage("ingest", ["ingest", "--input", str(raw / "halfhourly"), "--households", str(raw / "households")],
-                        None, ["bronze/readings", "bronze/quarantine"], warehouse))
+    stages.append(
+        stage(
+            "ingest",
+            ["ingest", "--input", str(raw / "halfhourly"), "--households", str(raw / "households")],
+            None,
+            ["bronze/readings", "bronze/quarantine"],
+            warehouse,
+        )
+    )
     bronze = table_rows(warehouse, "bronze/readings")
     stages.append(stage("clean", ["clean"], bronze, ["silver/readings"], warehouse))
     daily = table_rows(warehouse, "silver/daily")
@@ -138,15 +174,21 @@ def run_fraction(fraction: float, work: Path) -> dict:
     duck_s, duck_rows, raw_s = measure_floor(root)
     floor = duck_s + raw_s
     input_rows = stages[0].rows_in
-    print(f"\nend to end {end_to_end:,.0f} s for {input_rows:,} input rows ({end_to_end / input_rows * 1e6:.2f} µs/row); "
-          f"floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({duck_rows:,} rows) + raw inference {raw_s:,.1f} s = {floor:,.1f} s; "
-          f"end to end / floor = {end_to_end / floor:.2f}", flush=True)
+    print(
+        f"\nend to end {end_to_end:,.0f} s for {input_rows:,} input rows ({end_to_end / input_rows * 1e6:.2f} µs/row); "
+        f"floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({duck_rows:,} rows) + raw inference {raw_s:,.1f} s "
+        f"= {floor:,.1f} s; "
+        f"end to end / floor = {end_to_end / floor:.2f}",
+        flush=True,
+    )
     return {"households": households, "rows": input_rows, "end_to_end": end_to_end, "floor": floor}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fractions", default="0.1,0.333,1", help="fractions of the 5,567 households (default 0.1,0.333,1)")
+    parser.add_argument(
+        "--fractions", default="0.1,0.333,1", help="fractions of the 5,567 households (default 0.1,0.333,1)"
+    )
     parser.add_argument("--work", default="bench/shape", help="where inputs and warehouses go (default bench/shape)")
     args = parser.parse_args()
     results = [run_fraction(float(f), Path(args.work).resolve()) for f in args.fractions.split(",")]
@@ -155,7 +197,10 @@ def main() -> None:
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         per_row = (r["end_to_end"] / r["rows"]) / (base["end_to_end"] / base["rows"])
-        print(f"| {r['households']:,} | {r['rows']:,} | {r['end_to_end']:,.0f} | {r['floor']:,.1f} | {r['end_to_end'] / r['floor']:.2f} | {per_row:.2f} |")
+        print(
+            f"| {r['households']:,} | {r['rows']:,} | {r['end_to_end']:,.0f} | {r['floor']:,.1f} "
+            f"| {r['end_to_end'] / r['floor']:.2f} | {per_row:.2f} |"
+        )
 
 
 if __name__ == "__main__":

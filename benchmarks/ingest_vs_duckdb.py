@@ -12,6 +12,7 @@ warm-up: for Spark, the JVM's JIT compilation of the parse and write paths, a fi
 ``--repeat`` timed pairs, alternating which engine goes first. The ratio is the median of the
 pairs' ratios: this machine's noise moves single runs by +-15 %.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -85,16 +86,24 @@ def main() -> None:
         warehouse = work / "warehouse"
         shutil.rmtree(warehouse, ignore_errors=True)
         jit_before, started = jit_seconds(spark), time.perf_counter()
-        result = run_ingest(spark, str(warehouse), inputs, None, config.ingest.max_kwh_per_halfhour,
-                         plausible_days=config.ingest.plausible_days)
+        result = run_ingest(
+            spark,
+            str(warehouse),
+            inputs,
+            None,
+            config.ingest.max_kwh_per_halfhour,
+            plausible_days=config.ingest.plausible_days,
+        )
         elapsed = time.perf_counter() - started
         assert result.lines_read == result.rows_read == result.readings == rows, f"row counts differ: {result}"
         return elapsed, jit_seconds(spark) - jit_before
 
     warm_duck = duck()
     warm_ours, warm_jit = ours()
-    print(f"warm-up (not in the ratio): duckdb {warm_duck:.1f} s, energy-anomaly {warm_ours:.1f} s "
-          f"({warm_jit:.1f} s of JIT compilation CPU)")
+    print(
+        f"warm-up (not in the ratio): duckdb {warm_duck:.1f} s, energy-anomaly {warm_ours:.1f} s "
+        f"({warm_jit:.1f} s of JIT compilation CPU)"
+    )
 
     ratios = []
     for i in range(args.repeat):
@@ -103,11 +112,15 @@ def main() -> None:
         else:
             (ours_s, jit_s), duck_s = ours(), duck()
         ratios.append(ours_s / duck_s)
-        print(f"run {i + 1}: duckdb CSV -> Parquet {duck_s:5.1f} s ({rows / duck_s:,.0f} rows/s)   "
-              f"energy-anomaly ingest -> Delta {ours_s:5.1f} s ({rows / ours_s:,.0f} rows/s, JIT {jit_s:.1f} s CPU)   "
-              f"ratio {ratios[-1]:.2f}x")
-    print(f"ratio ingest / duckdb, median of {len(ratios)}: {statistics.median(ratios):.2f}x "
-          f"(range {min(ratios):.2f}-{max(ratios):.2f}x; target <= 3x) on {cores} cores, {rows:,} rows")
+        print(
+            f"run {i + 1}: duckdb CSV -> Parquet {duck_s:5.1f} s ({rows / duck_s:,.0f} rows/s)   "
+            f"energy-anomaly ingest -> Delta {ours_s:5.1f} s ({rows / ours_s:,.0f} rows/s, JIT {jit_s:.1f} s CPU)   "
+            f"ratio {ratios[-1]:.2f}x"
+        )
+    print(
+        f"ratio ingest / duckdb, median of {len(ratios)}: {statistics.median(ratios):.2f}x "
+        f"(range {min(ratios):.2f}-{max(ratios):.2f}x; target <= 3x) on {cores} cores, {rows:,} rows"
+    )
 
 
 if __name__ == "__main__":

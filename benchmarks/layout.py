@@ -8,6 +8,7 @@ Reads bronze/readings (from the ingest benchmark) and writes it three ways:
 - ``range_sorted``: range-partitioned by household, sorted by (household_id, ts) (what clean writes);
 then times a one-household read (data skipping) and a per-household window over everything.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,12 +41,19 @@ def main() -> None:
     one = bronze.select("household_id").orderBy("household_id").first()[0]
     layouts = {
         "as_ingested": lambda df: df.write.format("delta"),
-        "hash_bucket": lambda df: df.withColumn("bucket", F.pmod(F.hash("household_id"), F.lit(BUCKETS)))
-        .write.format("delta").partitionBy("bucket"),
-        "range_sorted": lambda df: df.repartitionByRange("household_id").sortWithinPartitions("household_id", "ts")
-        .write.format("delta"),
+        "hash_bucket": lambda df: (
+            df.withColumn("bucket", F.pmod(F.hash("household_id"), F.lit(BUCKETS)))
+            .write.format("delta")
+            .partitionBy("bucket")
+        ),
+        "range_sorted": lambda df: (
+            df.repartitionByRange("household_id").sortWithinPartitions("household_id", "ts").write.format("delta")
+        ),
     }
-    print(f"{'layout':14s} {'write s':>8s} {'files':>6s} {'1-household read s':>19s} {'files read':>10s} {'per-household window s':>23s}")
+    print(
+        f"{'layout':14s} {'write s':>8s} {'files':>6s} {'1-household read s':>19s} {'files read':>10s} "
+        f"{'per-household window s':>23s}"
+    )
     for name, writer in layouts.items():
         path = str(Path(args.out, name).resolve())
         shutil.rmtree(path, ignore_errors=True)
@@ -59,7 +67,9 @@ def main() -> None:
         files_read = len(table.where(where).inputFiles())
         window = Window.partitionBy("household_id").orderBy("ts")
         window_s, _ = timed(
-            lambda: table.withColumn("prev", F.lag("kwh").over(window)).agg(F.sum(F.col("kwh") - F.col("prev"))).collect()
+            lambda: (
+                table.withColumn("prev", F.lag("kwh").over(window)).agg(F.sum(F.col("kwh") - F.col("prev"))).collect()
+            )
         )
         print(f"{name:14s} {write_s:8.1f} {files:6d} {read_s:19.2f} {files_read:10d} {window_s:23.1f}", flush=True)
 

@@ -5,6 +5,7 @@ of about ``block_mb`` MB each, until ``target_gb`` is reached. The text of each 
 line with only the LCLid changed, so parsing costs are those of the real release. Built once and
 reused (a stamp file records what was built).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -26,7 +27,9 @@ def _real_households(source: Path) -> list[tuple[str, list[str]]]:
     return households
 
 
-def build_corpus(out_dir: Path, target_gb: float = 1.0, block_mb: int = 128, source: Path = SAMPLE) -> tuple[list[Path], int]:
+def build_corpus(
+    out_dir: Path, target_gb: float = 1.0, block_mb: int = 128, source: Path = SAMPLE
+) -> tuple[list[Path], int]:
     """Writes (or reuses) the corpus; returns its files and its number of data rows."""
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = out_dir / f"_built_{target_gb}_{block_mb}"

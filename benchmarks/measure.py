@@ -3,6 +3,7 @@ tree (the Python driver, the JVM it starts and Python workers), sampled every 0.
 
     .venv/bin/python -m benchmarks.measure -- .venv/bin/energy-anomaly generate --warehouse bench/full
 """
+
 from __future__ import annotations
 
 import os
@@ -65,12 +66,17 @@ def run_measured(argv: list[str], capture: bool = True, **popen) -> Measured:
         process = subprocess.Popen(argv, stdout=out if capture else None, **popen)
         while process.poll() is None:
             sample = tree_rss_by_kind(process.pid)
-            peaks = {"total": max(peaks["total"], sample["jvm"] + sample["python"]),
-                     "jvm": max(peaks["jvm"], sample["jvm"]), "python": max(peaks["python"], sample["python"])}
+            peaks = {
+                "total": max(peaks["total"], sample["jvm"] + sample["python"]),
+                "jvm": max(peaks["jvm"], sample["jvm"]),
+                "python": max(peaks["python"], sample["python"]),
+            }
             time.sleep(0.5)
         out.seek(0)
         stdout = out.read()
-    return Measured(process.returncode, time.monotonic() - started, peaks["total"], peaks["jvm"], peaks["python"], stdout)
+    return Measured(
+        process.returncode, time.monotonic() - started, peaks["total"], peaks["jvm"], peaks["python"], stdout
+    )
 
 
 def main() -> int:
@@ -78,8 +84,12 @@ def main() -> int:
     if args and args[0] == "--":
         args = args[1:]
     measured = run_measured(args, capture=False)
-    print(f"measure: exit {measured.returncode}, wall {measured.wall_s:.0f} s, peak RSS of the process tree "
-          f"{measured.peak_total / 2**30:.2f} GiB (JVM {measured.peak_jvm / 2**30:.2f}, Python {measured.peak_python / 2**30:.2f})", flush=True)
+    print(
+        f"measure: exit {measured.returncode}, wall {measured.wall_s:.0f} s, peak RSS of the process tree "
+        f"{measured.peak_total / 2**30:.2f} GiB "
+        f"(JVM {measured.peak_jvm / 2**30:.2f}, Python {measured.peak_python / 2**30:.2f})",
+        flush=True,
+    )
     return measured.returncode
 
 

@@ -6,6 +6,7 @@ For a change that touches only scoring or model inputs. It re-runs ``score`` (re
 period) and the floor, DuckDB CSV->Parquet + raw inference, on the same data and in the same
 run. The upstream stages are not repeated, so their ``full_shape`` figures still hold.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,10 @@ def main() -> None:
         raise SystemExit(f"{warehouse}: no gold/features; run benchmarks.full_shape first")
     scored = score_stage(warehouse, table_rows(warehouse, "gold/features"))
     duck_s, rows, raw_s = measure_floor(root)
-    print(f"score {scored.measured.wall_s:,.0f} s; floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({rows:,} rows) "
-          f"+ raw inference {raw_s:,.1f} s = {duck_s + raw_s:,.1f} s")
+    print(
+        f"score {scored.measured.wall_s:,.0f} s; floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({rows:,} rows) "
+        f"+ raw inference {raw_s:,.1f} s = {duck_s + raw_s:,.1f} s"
+    )
 
 
 if __name__ == "__main__":

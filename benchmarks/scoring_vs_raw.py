@@ -8,6 +8,7 @@ model's ``score`` over all of them in this single Python process, timed per mode
 with its default threads, i.e. every core). Spark: the ``score`` stage end to end (grouping by
 household, shipping the bundle, Arrow transfer, both Delta writes) on local[N].
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,9 +17,8 @@ import time
 
 from pyspark.sql import functions as F
 
+from energy_anomaly.catalog import GOLD_FEATURES, MODELS
 from energy_anomaly.config import load_config
-from energy_anomaly.features.stage import GOLD_FEATURES
-from energy_anomaly.models import MODELS
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.stage import run_score
@@ -49,7 +49,9 @@ def main() -> None:
     frame = (
         read_table(spark, args.warehouse, GOLD_FEATURES)
         .where(F.col("day").between(F.lit(args.start - dt.timedelta(days=HISTORY_DAYS)), F.lit(args.end)))
-        .toPandas().sort_values(["household_id", "day"]).reset_index(drop=True)
+        .toPandas()
+        .sort_values(["household_id", "day"])
+        .reset_index(drop=True)
     )
     bundle = Bundle.load(bundle_path, threads=spark.sparkContext.defaultParallelism)
     bundle.scores(frame.head(500))  # warm-up: graph tracing, as a Spark worker's first batch pays too
@@ -63,8 +65,14 @@ def main() -> None:
     started = time.perf_counter()
     result = run_score(spark, args.warehouse, bundle_path, start=args.start, end=args.end)
     spark_s = time.perf_counter() - started
-    print(f"spark score stage        {spark_s:7.2f} s  ({result.days:,} household-days scored, {result.score_rows:,} rows written)")
-    print(f"ratio spark / raw: {spark_s / raw_total:.2f}x  (target <= 1.25x) on {spark.sparkContext.defaultParallelism} cores")
+    print(
+        f"spark score stage        {spark_s:7.2f} s  "
+        f"({result.days:,} household-days scored, {result.score_rows:,} rows written)"
+    )
+    print(
+        f"ratio spark / raw: {spark_s / raw_total:.2f}x  (target <= 1.25x) "
+        f"on {spark.sparkContext.defaultParallelism} cores"
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """spark-submit entry point for the clean stage: same flags as `energy-anomaly clean`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the evaluate stage: same flags as `energy-anomaly evaluate`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the features stage: same flags as `energy-anomaly features`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the generate stage: same flags as `energy-anomaly generate`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the ingest stage: same flags as `energy-anomaly ingest`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the inject stage: same flags as `energy-anomaly inject`."""
+
 import sys
 
 from energy_anomaly.cli import main

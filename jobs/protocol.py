@@ -1,4 +1,5 @@
 """spark-submit entry point for the protocol stage: same flags as `energy-anomaly protocol`."""
+
 import sys
 
 from energy_anomaly.cli import main

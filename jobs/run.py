@@ -1,4 +1,5 @@
 """spark-submit entry point for the run stage: same flags as `energy-anomaly run`."""
+
 import sys
 
 from energy_anomaly.cli import main

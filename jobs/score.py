@@ -1,4 +1,5 @@
 """spark-submit entry point for the score stage: same flags as `energy-anomaly score`."""
+
 import sys
 
 from energy_anomaly.cli import main

@@ -1,4 +1,5 @@
 """spark-submit entry point for the train stage: same flags as `energy-anomaly train`."""
+
 import sys
 
 from energy_anomaly.cli import main

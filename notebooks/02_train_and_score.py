@@ -21,25 +21,42 @@ dbutils.widgets.text("score_start", "2013-09-01", "Scoring from")
 dbutils.widgets.text("score_end", "2013-12-31", "Scoring to")
 dbutils.widgets.text("per_stratum", "2000", "Days per stratum")
 dbutils.widgets.text("epochs", "30", "Keras epochs (at most)")
-w = {name: dbutils.widgets.get(name) for name in (
-    "warehouse", "bank_holidays", "train_start", "train_end", "score_start", "score_end", "per_stratum", "epochs")}
+w = {
+    name: dbutils.widgets.get(name)
+    for name in (
+        "warehouse",
+        "bank_holidays",
+        "train_start",
+        "train_end",
+        "score_start",
+        "score_end",
+        "per_stratum",
+        "epochs",
+    )
+}
 
 # COMMAND ----------
 
 import datetime as dt  # noqa: E402
 
-from energy_anomaly.commands.common import resolve  # noqa: E402
+from energy_anomaly.config import resolve_path  # noqa: E402
 from energy_anomaly.features.stage import run_features  # noqa: E402
 
-print("gold/features rows:", run_features(spark, w["warehouse"], resolve(w["bank_holidays"])))
+print("gold/features rows:", run_features(spark, w["warehouse"], resolve_path(w["bank_holidays"])))
 
 # COMMAND ----------
 
 from energy_anomaly.training.stage import run_train  # noqa: E402
 
 trained = run_train(
-    spark, w["warehouse"], start=dt.date.fromisoformat(w["train_start"]), end=dt.date.fromisoformat(w["train_end"]),
-    per_stratum=int(w["per_stratum"]), seed=42, threshold_quantile=0.99, epochs=int(w["epochs"]),
+    spark,
+    w["warehouse"],
+    start=dt.date.fromisoformat(w["train_start"]),
+    end=dt.date.fromisoformat(w["train_end"]),
+    per_stratum=int(w["per_stratum"]),
+    seed=42,
+    threshold_quantile=0.99,
+    epochs=int(w["epochs"]),
 )
 print(trained.version, {k: trained.metadata[k] for k in ("sample_days", "fit_days", "calibration_days", "households")})
 print(trained.metadata["final_losses"])
@@ -49,8 +66,11 @@ print(trained.metadata["final_losses"])
 from energy_anomaly.scoring.stage import run_score  # noqa: E402
 
 scored = run_score(
-    spark, w["warehouse"], trained.path,
-    start=dt.date.fromisoformat(w["score_start"]), end=dt.date.fromisoformat(w["score_end"]),
+    spark,
+    w["warehouse"],
+    trained.path,
+    start=dt.date.fromisoformat(w["score_start"]),
+    end=dt.date.fromisoformat(w["score_end"]),
 )
 print(f"{scored.days} household-days scored, {scored.anomalies} flagged by the ensemble")
 
@@ -62,6 +82,7 @@ from energy_anomaly.tables import read_table  # noqa: E402
 
 scores = read_table(spark, w["warehouse"], "gold/anomaly_scores")
 scores.groupBy("model").agg(
-    F.count("*").alias("days"), F.avg(F.col("is_anomaly").cast("double")).alias("flagged_share"),
+    F.count("*").alias("days"),
+    F.avg(F.col("is_anomaly").cast("double")).alias("flagged_share"),
     F.expr("percentile_approx(score, 0.5)").alias("median_score"),
 ).orderBy("model").show()

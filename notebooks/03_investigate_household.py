@@ -27,12 +27,19 @@ from energy_anomaly.tables import read_table  # noqa: E402
 
 anomalies = read_table(spark, warehouse, "gold/anomalies")
 if not household_id:
-    top = anomalies.groupBy("household_id").agg(F.sum(F.abs("deviation_kwh")).alias("kwh")).orderBy(F.desc("kwh"), "household_id").first()
+    top = (
+        anomalies.groupBy("household_id")
+        .agg(F.sum(F.abs("deviation_kwh")).alias("kwh"))
+        .orderBy(F.desc("kwh"), "household_id")
+        .first()
+    )
     assert top is not None, "gold/anomalies is empty: nothing flagged to investigate"
     household_id = top["household_id"]
 print("household:", household_id)
 flagged = anomalies.where(F.col("household_id") == household_id).orderBy("day")
-flagged.select("day", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group").show(truncate=False)
+flagged.select("day", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group").show(
+    truncate=False
+)
 
 # COMMAND ----------
 
@@ -60,7 +67,7 @@ import numpy as np  # noqa: E402
 from energy_anomaly.models.bundle import Bundle  # noqa: E402
 from energy_anomaly.models.inputs import HISTORY_DAYS  # noqa: E402
 from energy_anomaly.scoring.core import in_kwh  # noqa: E402
-from energy_anomaly.training.stage import models_dir  # noqa: E402
+from energy_anomaly.tables import models_dir
 
 days = [r["day"] for r in flagged.select("day").limit(6).collect()]
 if days:
@@ -68,8 +75,12 @@ if days:
     bundle = Bundle.load(models_dir(warehouse) / version)
     features = (
         read_table(spark, warehouse, "gold/features")
-        .where((F.col("household_id") == household_id) & F.col("day").between(min(days) - dt.timedelta(days=HISTORY_DAYS), max(days)))
-        .orderBy("day").toPandas()
+        .where(
+            (F.col("household_id") == household_id)
+            & F.col("day").between(min(days) - dt.timedelta(days=HISTORY_DAYS), max(days))
+        )
+        .orderBy("day")
+        .toPandas()
     )
     actual, expected = in_kwh(features, bundle.lstm_forecaster.forecast(features))
     fig, axes = plt.subplots(1, len(days), figsize=(4 * len(days), 3), squeeze=False)

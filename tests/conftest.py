@@ -1,4 +1,5 @@
 """One session-scoped, Delta-enabled Spark for every Spark test (UTC, Arrow on, UI off)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,6 +59,15 @@ def scored(spark, tmp_path_factory):
     run_ingest(spark, warehouse, files, [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
     run_clean(spark, warehouse, 4)
     run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"))
-    trained = run_train(spark, warehouse, start=dt.date(2013, 1, 1), end=dt.date(2013, 8, 31), per_stratum=400, seed=3, threshold_quantile=0.99, epochs=2)
+    trained = run_train(
+        spark,
+        warehouse,
+        start=dt.date(2013, 1, 1),
+        end=dt.date(2013, 8, 31),
+        per_stratum=400,
+        seed=3,
+        threshold_quantile=0.99,
+        epochs=2,
+    )
     result = run_score(spark, warehouse, trained.path, start=SCORED_START, end=SCORED_END)
     return warehouse, trained, result

@@ -1,6 +1,7 @@
 """A real Spark standalone cluster on 127.0.0.1 for the delivery tests: one master and workers
 started from the pyspark installation (``spark-class ...Master`` / ``...Worker``), stopped by the
 process ids this helper started."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,14 @@ def dependencies_env(folder: Path) -> Path:
     (A venv whose one ``.pth`` line adds this environment's site-packages; site-packages' own
     ``.pth`` files, the editable install among them, are not processed from such a line.)"""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    purelib = Path(subprocess.run(
-        [str(folder / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip())
+    purelib = Path(
+        subprocess.run(
+            [str(folder / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     (purelib / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return folder / "bin" / "python"
 
@@ -64,15 +69,36 @@ class StandaloneCluster:
         self.master_url = f"spark://127.0.0.1:{port}"
         self.ui_url = f"http://127.0.0.1:{ui_port}/json/"
         try:
-            self._start("master", "org.apache.spark.deploy.master.Master",
-                        "--host", "127.0.0.1", "--port", str(port), "--webui-port", str(ui_port))
+            self._start(
+                "master",
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--webui-port",
+                str(ui_port),
+            )
             self._wait(lambda state: state.get("status") == "ALIVE", "the master to be alive")
             for n in range(self.workers):
-                self._start(f"worker-{n}", "org.apache.spark.deploy.worker.Worker",
-                            "--host", "127.0.0.1", "--webui-port", str(free_port()),
-                            "--cores", str(self.worker_cores), "--memory", self.worker_memory,
-                            "--work-dir", str(self.work_dir / f"worker-{n}"), self.master_url)
-            self._wait(lambda state: state.get("aliveworkers", 0) >= self.workers, f"{self.workers} workers to register")
+                self._start(
+                    f"worker-{n}",
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--webui-port",
+                    str(free_port()),
+                    "--cores",
+                    str(self.worker_cores),
+                    "--memory",
+                    self.worker_memory,
+                    "--work-dir",
+                    str(self.work_dir / f"worker-{n}"),
+                    self.master_url,
+                )
+            self._wait(
+                lambda state: state.get("aliveworkers", 0) >= self.workers, f"{self.workers} workers to register"
+            )
         except BaseException:
             self.stop()
             raise
@@ -83,10 +109,15 @@ class StandaloneCluster:
 
     def _start(self, name: str, main_class: str, *args: str) -> None:
         log = open(self.work_dir / f"{name}.log", "wb")
-        self.processes.append(subprocess.Popen(
-            [str(SPARK_HOME / "bin" / "spark-class"), main_class, *args],
-            env=spark_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        ))
+        self.processes.append(
+            subprocess.Popen(
+                [str(SPARK_HOME / "bin" / "spark-class"), main_class, *args],
+                env=spark_env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        )
         log.close()
 
     def state(self) -> dict:
@@ -98,7 +129,9 @@ class StandaloneCluster:
         while time.monotonic() < deadline:
             for process in self.processes:
                 if process.poll() is not None:
-                    raise RuntimeError(f"a cluster process exited ({process.args[1]}) while waiting for {what}: {self.logs()}")
+                    raise RuntimeError(
+                        f"a cluster process exited ({process.args[1]}) while waiting for {what}: {self.logs()}"
+                    )
             try:
                 if ready(self.state()):
                     return
@@ -108,7 +141,9 @@ class StandaloneCluster:
         raise TimeoutError(f"waited {timeout:.0f} s for {what}: {self.logs()}")
 
     def logs(self, tail: int = 3000) -> str:
-        return "\n".join(f"--- {log.name}\n{log.read_text(errors='replace')[-tail:]}" for log in sorted(self.work_dir.glob("*.log")))
+        return "\n".join(
+            f"--- {log.name}\n{log.read_text(errors='replace')[-tail:]}" for log in sorted(self.work_dir.glob("*.log"))
+        )
 
     def stop(self) -> None:
         """Stops exactly the processes started here (workers first), by process id."""

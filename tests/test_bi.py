@@ -1,5 +1,6 @@
 """BI paths: the gold tables read without Spark (DuckDB's Delta reader, the deltalake package),
 and every dashboard question runs against real pipeline output and returns rows."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,25 +16,41 @@ def evaluated(spark, scored, tmp_path_factory):
     """The scored warehouse with a gold/metrics run (labels: the 20 highest ensemble scores)."""
     from pyspark.sql import functions as F
 
-    from energy_anomaly import schemas
+    from energy_anomaly import catalog
     from energy_anomaly.evaluation.stage import run_evaluate
     from tests.conftest import SCORED_END, SCORED_START
 
     warehouse = scored[0]
-    top = read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("model") == "ensemble").orderBy(F.desc("score")).limit(20)
+    top = (
+        read_table(spark, warehouse, "gold/anomaly_scores")
+        .where(F.col("model") == "ensemble")
+        .orderBy(F.desc("score"))
+        .limit(20)
+    )
     labels = str(tmp_path_factory.mktemp("bi") / "labels")
     rows = [(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()]
-    spark.createDataFrame(rows, schemas.LABELS).write.format("delta").save(labels)
+    spark.createDataFrame(rows, catalog.LABELS).write.format("delta").save(labels)
     run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     return warehouse
 
 
 def test_duckdb_reads_the_gold_tables_as_spark_does(spark, evaluated):
     connection = connect(evaluated)
-    for view, table in (("scores", "gold/anomaly_scores"), ("anomalies", "gold/anomalies"), ("metrics", "gold/metrics")):
-        assert connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0] == read_table(spark, evaluated, table).count() > 0
+    for view, table in (
+        ("scores", "gold/anomaly_scores"),
+        ("anomalies", "gold/anomalies"),
+        ("metrics", "gold/metrics"),
+    ):
+        assert (
+            connection.execute(f"SELECT count(*) FROM {view}").fetchone()[0]
+            == read_table(spark, evaluated, table).count()
+            > 0
+        )
     by_model = dict(connection.execute("SELECT model, count(*) FROM scores GROUP BY model").fetchall())
-    assert by_model == {r["model"]: r["count"] for r in read_table(spark, evaluated, "gold/anomaly_scores").groupBy("model").count().collect()}
+    assert by_model == {
+        r["model"]: r["count"]
+        for r in read_table(spark, evaluated, "gold/anomaly_scores").groupBy("model").count().collect()
+    }
 
 
 def test_deltalake_reads_the_gold_tables(spark, evaluated):
@@ -54,5 +71,11 @@ def test_dashboard_question_returns_rows(evaluated, name):
 
 
 def test_every_question_is_named_and_there_are_the_dashboards_asked_for():
-    assert {"anomalies_per_day", "anomalies_per_week", "anomaly_rate_by_acorn_group_and_tariff",
-            "top_households_by_anomalous_kwh", "model_agreement", "household_history"} <= set(questions())
+    assert {
+        "anomalies_per_day",
+        "anomalies_per_week",
+        "anomaly_rate_by_acorn_group_and_tariff",
+        "top_households_by_anomalous_kwh",
+        "model_agreement",
+        "household_history",
+    } <= set(questions())

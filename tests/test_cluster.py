@@ -3,6 +3,7 @@
 
 The code reaches driver and executors only as the zip on --py-files: their Python has the pinned
 dependencies but not this package (tests/standalone.py, dependencies_env)."""
+
 from __future__ import annotations
 
 import os
@@ -44,20 +45,37 @@ def cluster_warehouse(tmp_path_factory) -> str:
     config = cluster_config(tmp_path)
     python = dependencies_env(tmp_path / "node-env")
     archive = package_zip(tmp_path / "dist")
-    job_args = ["--config", str(config), "--warehouse", warehouse, "--households", str(SAMPLE_DIR / "informations_households.csv.gz")]
+    job_args = [
+        "--config",
+        str(config),
+        "--warehouse",
+        warehouse,
+        "--households",
+        str(SAMPLE_DIR / "informations_households.csv.gz"),
+    ]
     for path in SCORED_HOUSEHOLDS:
         job_args += ["--input", path]
     with StandaloneCluster(tmp_path / "cluster", workers=2) as cluster:
         argv = submit_command(
-            "run", job_args, master=cluster.master_url, py_files=archive,
-            delta_package=load_config(config).spark.delta_package, python=str(python),
+            "run",
+            job_args,
+            master=cluster.master_url,
+            py_files=archive,
+            delta_package=load_config(config).spark.delta_package,
+            python=str(python),
             spark_submit=str(SPARK_HOME / "bin" / "spark-submit"),
             # Test-sized: a few shuffle partitions and Delta snapshot partitions for 4 households.
-            conf={"spark.executor.memory": "1g", "spark.cores.max": "2", "spark.sql.shuffle.partitions": "8",
-                  "spark.databricks.delta.snapshotPartitions": "2"},
+            conf={
+                "spark.executor.memory": "1g",
+                "spark.cores.max": "2",
+                "spark.sql.shuffle.partitions": "8",
+                "spark.databricks.delta.snapshotPartitions": "2",
+            },
         )
         done = subprocess.run(argv, cwd=REPO_ROOT, env=spark_env(), capture_output=True, text=True, timeout=900)
-        assert done.returncode == 0, f"spark-submit failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}\n{cluster.logs()}"
+        assert done.returncode == 0, (
+            f"spark-submit failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}\n{cluster.logs()}"
+        )
         assert cluster.state()["completedapps"], "the job did not run on the cluster"
         executors = {app["cores"] for app in cluster.state()["completedapps"]}
     assert executors == {2}, "the application should have held both workers' cores"
@@ -83,7 +101,9 @@ def test_cluster_data_tables_equal_local_mode(spark, scored, cluster_warehouse, 
 
 def test_cluster_features_equal_local_mode(spark, scored, cluster_warehouse):
     local, _, _ = scored
-    assertDataFrameEqual(read_table(spark, cluster_warehouse, "gold/features"), read_table(spark, local, "gold/features"), rtol=1e-9)
+    assertDataFrameEqual(
+        read_table(spark, cluster_warehouse, "gold/features"), read_table(spark, local, "gold/features"), rtol=1e-9
+    )
 
 
 def test_cluster_scores_equal_local_mode(spark, scored, cluster_warehouse):
@@ -96,4 +116,6 @@ def test_cluster_scores_equal_local_mode(spark, scored, cluster_warehouse):
     assertDataFrameEqual(cluster_scores, local_scores, rtol=1e-6)
     flagged = lambda scores: scores.where(F.col("is_anomaly")).select("household_id", "day", "model")  # noqa: E731
     assertDataFrameEqual(flagged(cluster_scores), flagged(local_scores))
-    assertDataFrameEqual(read_table(spark, cluster_warehouse, "gold/anomalies"), read_table(spark, local, "gold/anomalies"), rtol=1e-6)
+    assertDataFrameEqual(
+        read_table(spark, cluster_warehouse, "gold/anomalies"), read_table(spark, local, "gold/anomalies"), rtol=1e-6
+    )

@@ -1,4 +1,5 @@
 """YAML config -> frozen dataclasses (pure Python)."""
+
 import dataclasses
 
 import pytest
@@ -40,7 +41,7 @@ def test_config_is_frozen_and_warehouse_overridable():
         ("spark:\n  master: 42\n", "'spark.master' must be a string, got 42"),
         ("spark:\n  ui: yes please\n", "'spark.ui' must be true or false"),
         ("spark:\n  driver_memory: lots\n", "JVM memory size"),
-        ("score:\n  start: \"2013-09-31\"\n", "'score.start' must be a date YYYY-MM-DD, got '2013-09-31'"),
+        ('score:\n  start: "2013-09-31"\n', "'score.start' must be a date YYYY-MM-DD, got '2013-09-31'"),
         ("score:\n  start: 2013-12-01\n  end: 2013-09-01\n", "'score.end' must be on or after score.start"),
         ("score:\n  flag_model: best\n", "'score.flag_model' must be one of"),
         ("train:\n  threshold_quantile: 1.5\n", "between 0 and 1"),

@@ -1,4 +1,5 @@
 """The --py-files zip and the spark-submit command line (the cluster run itself: test_cluster.py)."""
+
 import subprocess
 import sys
 import zipfile
@@ -10,7 +11,12 @@ def test_package_zip_holds_sources_and_data_but_no_caches(tmp_path):
     archive = package_zip(tmp_path)
     names = zipfile.ZipFile(archive).namelist()
     assert archive.name == "energy_anomaly-0.1.0.zip"
-    assert {"energy_anomaly/__init__.py", "energy_anomaly/cli.py", "energy_anomaly/bi/dashboard.sql", "energy_anomaly/scoring/stage.py"} <= set(names)
+    assert {
+        "energy_anomaly/__init__.py",
+        "energy_anomaly/cli.py",
+        "energy_anomaly/bi/dashboard.sql",
+        "energy_anomaly/scoring/stage.py",
+    } <= set(names)
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not list(tmp_path.glob("*.partial"))
 
@@ -31,8 +37,14 @@ def test_the_zip_alone_is_importable(tmp_path):
 
 
 def test_submit_command_ships_the_zip_delta_and_the_nodes_python():
-    argv = submit_command("score", ["--config", "conf/cluster.yaml"], master="spark://h:7077", py_files="dist/x.zip",
-                          delta_package="io.delta:delta-spark_4.2_2.13:4.4.0", python="/opt/env/bin/python")
+    argv = submit_command(
+        "score",
+        ["--config", "conf/cluster.yaml"],
+        master="spark://h:7077",
+        py_files="dist/x.zip",
+        delta_package="io.delta:delta-spark_4.2_2.13:4.4.0",
+        python="/opt/env/bin/python",
+    )
     assert argv[:3] == ["spark-submit", "--master", "spark://h:7077"]
     assert argv[argv.index("--py-files") + 1] == "dist/x.zip"
     assert argv[argv.index("--packages") + 1] == "io.delta:delta-spark_4.2_2.13:4.4.0"

@@ -1,4 +1,5 @@
 """Layout detection by header (pure Python)."""
+
 import pytest
 
 from energy_anomaly.ingest.layouts import DATASTORE, DATASTORE_3COL, HOUSEHOLDS, KAGGLE, detect_layout

@@ -1,4 +1,5 @@
 """Every notebook in notebooks/ runs top to bottom, cell by cell, against real pipeline output."""
+
 from __future__ import annotations
 
 import shutil

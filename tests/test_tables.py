@@ -1,47 +1,53 @@
 """Table writes: whole-table overwrite of a derived table whose columns changed between versions, and
 the row counts Delta records for them, and replace_where into a new table."""
+
 import pytest
-from pyspark.sql import functions as F
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from energy_anomaly import tables
+from energy_anomaly.catalog import Table
 from energy_anomaly.errors import EnergyAnomalyError
 
 pytestmark = pytest.mark.spark
 
 OLD = T.StructType([T.StructField("household_id", T.StringType(), False), T.StructField("a", T.DoubleType(), True)])
-NEW = T.StructType([
-    T.StructField("household_id", T.StringType(), False),
-    T.StructField("a", T.DoubleType(), True),
-    T.StructField("b", T.DoubleType(), True),
-])
+NEW = T.StructType(
+    [
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("a", T.DoubleType(), True),
+        T.StructField("b", T.DoubleType(), True),
+    ]
+)
 
 
 def test_overwrite_rebuilds_a_table_an_older_version_wrote_and_keeps_not_null(spark, warehouse):
-    tables.overwrite(spark.createDataFrame([("MAC1", 1.0)], OLD), warehouse, "gold/t", OLD)
-    path = tables.overwrite(spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW), warehouse, "gold/t", NEW)
+    tables.overwrite(spark.createDataFrame([("MAC1", 1.0)], OLD), warehouse, Table("gold/t", OLD, "test"))
+    path = tables.overwrite(spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW), warehouse, Table("gold/t", NEW, "test"))
     table = spark.read.format("delta").load(path)
     assert table.schema == NEW and [tuple(r) for r in table.collect()] == [("MAC1", 1.0, 2.0)]
     with pytest.raises(Exception, match="(?i)null"):
-        spark.createDataFrame([(None, 1.0, 1.0)], "household_id string, a double, b double").write.format("delta").mode("append").save(path)
+        spark.createDataFrame([(None, 1.0, 1.0)], "household_id string, a double, b double").write.format("delta").mode(
+            "append"
+        ).save(path)
 
 
 def test_overwrite_with_the_same_columns_is_one_commit(spark, warehouse):
     frame = spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW)
-    path = tables.overwrite(frame, warehouse, "gold/t", NEW)
+    path = tables.overwrite(frame, warehouse, Table("gold/t", NEW, "test"))
     before = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count()
-    tables.overwrite(frame, warehouse, "gold/t", NEW)
+    tables.overwrite(frame, warehouse, Table("gold/t", NEW, "test"))
     assert spark.sql(f"DESCRIBE HISTORY delta.`{path}`").count() == before + 1
 
 
 def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, warehouse):
     frame = spark.createDataFrame([("MAC1", 1.0)], OLD)
-    path = tables.overwrite(frame, warehouse, "gold/t", OLD)
+    path = tables.overwrite(frame, warehouse, Table("gold/t", OLD, "test"))
     assert tables.rows_written(spark, path) == 1
     with tables.session_conf(spark, tables.HISTORY_METRICS, "false"):
-        tables.overwrite(frame, warehouse, "gold/t", OLD)
+        tables.overwrite(frame, warehouse, Table("gold/t", OLD, "test"))
     with pytest.raises(EnergyAnomalyError, match=tables.HISTORY_METRICS):
         tables.rows_written(spark, path)
 
@@ -49,7 +55,13 @@ def test_rows_written_refuses_a_commit_delta_recorded_no_row_count_for(spark, wa
 def test_replace_where_replaces_even_into_a_new_table_and_checks_rows_unless_told_they_match(spark, warehouse):
     def write(rows, by_construction):
         frame = spark.createDataFrame(rows, OLD)
-        return tables.replace_where(frame, warehouse, "bronze/t", OLD, F.col("household_id") == "MAC1", rows_match_by_construction=by_construction)
+        return tables.replace_where(
+            frame,
+            warehouse,
+            Table("bronze/t", OLD, "test"),
+            F.col("household_id") == "MAC1",
+            rows_match_by_construction=by_construction,
+        )
 
     path = write([("MAC1", 1.0), ("MAC1", 2.0)], True)
     assert (tables.rows_written(spark, path), last_mode(spark, path)) == (2, "Overwrite")
@@ -57,7 +69,12 @@ def test_replace_where_replaces_even_into_a_new_table_and_checks_rows_unless_tol
     assert [r.a for r in spark.read.format("delta").load(path).collect()] == [3.0]
     # Rows that must be checked against the condition are, even into a new table.
     with pytest.raises(AnalysisException, match="DELTA_REPLACE_WHERE_MISMATCH"):
-        tables.replace_where(spark.createDataFrame([("MAC2", 1.0)], OLD), warehouse, "bronze/u", OLD, F.col("household_id") == "MAC1")
+        tables.replace_where(
+            spark.createDataFrame([("MAC2", 1.0)], OLD),
+            warehouse,
+            Table("bronze/u", OLD, "test"),
+            F.col("household_id") == "MAC1",
+        )
 
 
 def last_mode(spark, path) -> str:
@@ -68,22 +85,35 @@ def test_replace_where_takes_a_hostile_value_as_a_value(spark, warehouse):
     """A value with quotes, backslashes and SQL in it replaces only its own rows (it once deleted
     every other run's metrics through a spliced predicate)."""
     hostile = "x\\' OR 1=1 --"
-    path = tables.overwrite(spark.createDataFrame([("a", 1.0), ("b", 2.0)], OLD), warehouse, "gold/m", OLD)
+    path = tables.overwrite(
+        spark.createDataFrame([("a", 1.0), ("b", 2.0)], OLD), warehouse, Table("gold/m", OLD, "test")
+    )
     for value in (hostile, "a' OR 'a'='a", "b\\"):
-        tables.replace_where(spark.createDataFrame([(value, 9.0)], OLD), warehouse, "gold/m", OLD, F.col("household_id") == F.lit(value))
+        tables.replace_where(
+            spark.createDataFrame([(value, 9.0)], OLD),
+            warehouse,
+            Table("gold/m", OLD, "test"),
+            F.col("household_id") == F.lit(value),
+        )
     rows = sorted((r.household_id, r.a) for r in spark.read.format("delta").load(path).collect())
     assert rows == sorted([("a", 1.0), ("b", 2.0), (hostile, 9.0), ("a' OR 'a'='a", 9.0), ("b\\", 9.0)])
 
 
 def test_a_write_of_no_rows_counts_as_zero(spark, warehouse):
-    path = tables.overwrite(spark.createDataFrame([("a", 1.0)], OLD), warehouse, "gold/e", OLD)
-    tables.replace_where(spark.createDataFrame([], OLD), warehouse, "gold/e", OLD, F.col("household_id") == "a")
+    path = tables.overwrite(spark.createDataFrame([("a", 1.0)], OLD), warehouse, Table("gold/e", OLD, "test"))
+    tables.replace_where(
+        spark.createDataFrame([], OLD), warehouse, Table("gold/e", OLD, "test"), F.col("household_id") == "a"
+    )
     assert tables.rows_written(spark, path) == 0
     assert spark.read.format("delta").load(path).count() == 0
 
 
 def test_a_write_that_made_no_commit_is_not_read_as_the_previous_ones_count(spark, warehouse):
-    path = tables.overwrite(spark.createDataFrame([("a", 1.0), ("b", 1.0)], OLD), warehouse, "gold/n", OLD)
+    path = tables.overwrite(
+        spark.createDataFrame([("a", 1.0), ("b", 1.0)], OLD), warehouse, Table("gold/n", OLD, "test")
+    )
     before = tables.table_version(spark, path)
-    tables.replace_where(spark.createDataFrame([], OLD), warehouse, "gold/n", OLD, F.col("household_id") == "zzz")
+    tables.replace_where(
+        spark.createDataFrame([], OLD), warehouse, Table("gold/n", OLD, "test"), F.col("household_id") == "zzz"
+    )
     assert tables.rows_written(spark, path, before=before) == 0

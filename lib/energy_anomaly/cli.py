@@ -3,6 +3,7 @@
 Thin by design: parse arguments, load the config, set up logging, build the session, call the
 stage in the library and print what it did. Errors the user can act on exit 2 with one line.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -2,6 +2,7 @@
 
 Transforms never receive a config object: stages pick the scalars they need from it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -47,20 +48,37 @@ class SparkConfig:
     master: str | None = "local[2,3]"  # 2 cores, a failed task tried up to 3 times
     app_name: str = "energy-anomaly"
     driver_memory: str | None = "6g"
-    shuffle_partitions: int | None = 16   # None: Spark's (or spark-submit's) setting
+    shuffle_partitions: int | None = 16  # None: Spark's (or spark-submit's) setting
     delta_package: str = "io.delta:delta-spark_4.2_2.13:4.4.0"
     ui: bool = False
     conf: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
-        _require(self.master is None or bool(self.master.strip()), "spark.master", "a Spark master URL such as local[2]", self.master)
-        _require(self.driver_memory is None or bool(MEMORY.match(self.driver_memory)), "spark.driver_memory",
-                 "a JVM memory size such as 6g", self.driver_memory)
-        _require(self.shuffle_partitions is None or self.shuffle_partitions >= 1, "spark.shuffle_partitions", "at least 1",
-                 self.shuffle_partitions)
+        _require(
+            self.master is None or bool(self.master.strip()),
+            "spark.master",
+            "a Spark master URL such as local[2]",
+            self.master,
+        )
+        _require(
+            self.driver_memory is None or bool(MEMORY.match(self.driver_memory)),
+            "spark.driver_memory",
+            "a JVM memory size such as 6g",
+            self.driver_memory,
+        )
+        _require(
+            self.shuffle_partitions is None or self.shuffle_partitions >= 1,
+            "spark.shuffle_partitions",
+            "at least 1",
+            self.shuffle_partitions,
+        )
         for key, value in self.conf.items():
-            _require(isinstance(key, str) and isinstance(value, (str, int, float, bool)), f"spark.conf.{key}",
-                     "a string, number or boolean", value)
+            _require(
+                isinstance(key, str) and isinstance(value, (str, int, float, bool)),
+                f"spark.conf.{key}",
+                "a string, number or boolean",
+                value,
+            )
 
 
 @dataclass(frozen=True)
@@ -71,8 +89,12 @@ class IngestConfig:
     latest_day: str = "2099-12-31"
 
     def __post_init__(self):
-        _require(0 < self.max_kwh_per_halfhour < math.inf, "ingest.max_kwh_per_halfhour", "a positive, finite number of kWh",
-                 self.max_kwh_per_halfhour)
+        _require(
+            0 < self.max_kwh_per_halfhour < math.inf,
+            "ingest.max_kwh_per_halfhour",
+            "a positive, finite number of kWh",
+            self.max_kwh_per_halfhour,
+        )
         first, last = iso_date("ingest.earliest_day", self.earliest_day), iso_date("ingest.latest_day", self.latest_day)
         _require(first <= last, "ingest.latest_day", f"on or after ingest.earliest_day ({first})", self.latest_day)
 
@@ -86,7 +108,12 @@ class CleanConfig:
     max_gap_slots: int = 4
 
     def __post_init__(self):
-        _require(0 <= self.max_gap_slots <= 48, "clean.max_gap_slots", "a whole number of half-hours from 0 to 48", self.max_gap_slots)
+        _require(
+            0 <= self.max_gap_slots <= 48,
+            "clean.max_gap_slots",
+            "a whole number of half-hours from 0 to 48",
+            self.max_gap_slots,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +133,12 @@ class TrainConfig:
     def __post_init__(self):
         _period("train", self.start, self.end)
         _require(self.per_stratum >= 1, "train.per_stratum", "at least 1", self.per_stratum)
-        _require(0 < self.threshold_quantile < 1, "train.threshold_quantile", "between 0 and 1 (exclusive)", self.threshold_quantile)
+        _require(
+            0 < self.threshold_quantile < 1,
+            "train.threshold_quantile",
+            "between 0 and 1 (exclusive)",
+            self.threshold_quantile,
+        )
         _require(self.epochs >= 1, "train.epochs", "at least 1", self.epochs)
 
 
@@ -118,7 +150,9 @@ class ScoreConfig:
 
     def __post_init__(self):
         _period("score", self.start, self.end)
-        _require(self.flag_model in MODEL_NAMES, "score.flag_model", f"one of {', '.join(MODEL_NAMES)}", self.flag_model)
+        _require(
+            self.flag_model in MODEL_NAMES, "score.flag_model", f"one of {', '.join(MODEL_NAMES)}", self.flag_model
+        )
 
 
 @dataclass(frozen=True)
@@ -166,8 +200,12 @@ def _typed(key: str, declared: str, value: Any) -> Any:
     if kind == "int":
         _require(isinstance(value, int) and not isinstance(value, bool), key, "a whole number", value)
     elif kind == "float":
-        _require(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value), key,
-                 "a finite number", value)
+        _require(
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value),
+            key,
+            "a finite number",
+            value,
+        )
         return float(value)
     elif kind == "bool":
         _require(isinstance(value, bool), key, "true or false", value)
@@ -178,6 +216,15 @@ def _typed(key: str, declared: str, value: Any) -> Any:
     elif kind.startswith("Mapping"):
         _require(isinstance(value, Mapping), key, "a mapping", value)
     return value
+
+
+def resolve_path(path: str) -> str:
+    """A relative path from the working directory, else from the repository (the shipped sample);
+    URIs (``hdfs://``, ``s3a://``, ``dbfs:/``...) as given."""
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path):
+        return path
+    candidate = Path(path)
+    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
 
 
 def resolve_config_path(path: str | Path | None) -> Path:
@@ -202,8 +249,13 @@ def load_config(path: str | Path | None = None) -> Config:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{config_path}: the top level must be a mapping")
     sections = {
-        "spark": SparkConfig, "ingest": IngestConfig, "clean": CleanConfig, "features": FeaturesConfig,
-        "train": TrainConfig, "score": ScoreConfig, "demo": DemoConfig,
+        "spark": SparkConfig,
+        "ingest": IngestConfig,
+        "clean": CleanConfig,
+        "features": FeaturesConfig,
+        "train": TrainConfig,
+        "score": ScoreConfig,
+        "demo": DemoConfig,
     }
     unknown = sorted(set(raw) - set(sections) - {"warehouse"})
     if unknown:

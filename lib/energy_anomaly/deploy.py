@@ -7,6 +7,7 @@ pandas, pyarrow) are not in it: the nodes' Python has them, either a shared envi
 from ``constraints.txt`` at the same path on every node, or a packed one sent with
 ``--archives env.tar.gz#env`` (see the README).
 """
+
 from __future__ import annotations
 
 import shlex
@@ -28,7 +29,8 @@ def package_zip(output_dir: str | Path) -> Path:
     output = Path(output_dir) / f"energy_anomaly-{energy_anomaly.__version__}.zip"
     output.parent.mkdir(parents=True, exist_ok=True)
     members = sorted(
-        path for path in PACKAGE_DIR.rglob("*")
+        path
+        for path in PACKAGE_DIR.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
     )
     partial = output.with_suffix(".zip.partial")
@@ -56,11 +58,19 @@ def submit_command(
     in the same folder as the embedded default), the package zip on ``--py-files``, and ``python``
     (the nodes' interpreter, when it is not the default ``python3``) for driver and executors."""
     argv = [
-        spark_submit, "--master", master, "--deploy-mode", "client",
-        "--packages", delta_package,
-        "--exclude-packages", ",".join(DELTA_EXCLUDES),
-        "--conf", f"spark.jars.ivy={IVY_DIR}",
-        "--py-files", str(py_files),
+        spark_submit,
+        "--master",
+        master,
+        "--deploy-mode",
+        "client",
+        "--packages",
+        delta_package,
+        "--exclude-packages",
+        ",".join(DELTA_EXCLUDES),
+        "--conf",
+        f"spark.jars.ivy={IVY_DIR}",
+        "--py-files",
+        str(py_files),
     ]
     settings = dict(conf or {})
     if python:

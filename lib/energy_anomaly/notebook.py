@@ -4,6 +4,7 @@ On Databricks, ``spark`` and ``dbutils`` exist; locally ``notebook_context()`` b
 embedded session and a ``dbutils`` whose widgets hold their defaults (or values preset by the
 caller, e.g. a test), so ``notebooks/*.py`` run top to bottom unchanged in both places.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -5,6 +5,7 @@ from Maven Central through Spark's Ivy resolver into a cache folder once, then r
 Under ``spark-submit`` the master, memory and packages given there win; the session only adds
 what the job itself needs (Delta extensions, UTC, Arrow).
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,7 +58,7 @@ JOB_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.debug.maxToStringFields": "200",
-    # Spark's default INT96 timestamps are a legacy encoding and cost ~2x the write time.
+    # Spark's default INT96 timestamps are a legacy encoding, and slower to write.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
 }
 

@@ -1,9 +1,11 @@
 """Delta tables: where they live, how they are read, and the checked writers.
 
-Tables live at ``<warehouse>/<layer>/<name>``. Writers compare the frame with the declared
-schema (``energy_anomaly.schemas``) and raise ``SchemaMismatchError`` before writing anything.
+Tables live at ``<warehouse>/<layer>/<name>``; ``energy_anomaly.catalog`` declares each one (name,
+schema, layout). Writers compare the frame with the declared schema and raise
+``SchemaMismatchError`` before writing anything.
 Every write is one Delta commit, so a failed job leaves the table as it was.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,29 +18,41 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from energy_anomaly.catalog import DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
 from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
 
 logger = logging.getLogger(__name__)
 
 
-def table_path(warehouse: str, table: str) -> str:
-    """``table`` is ``layer/name``, e.g. ``bronze/readings``. A warehouse path with a backtick is
-    refused: Delta's table builder quotes the path into an identifier without escaping it."""
+def table_path(warehouse: str, table: Table | str) -> str:
+    """Where ``table`` (a catalogue entry, or a folder name such as ``models``) lives. A warehouse
+    path with a backtick is refused: Delta's table builder quotes the path into an identifier
+    without escaping it."""
+    table = table.name if isinstance(table, Table) else table
     if "`" in warehouse:
-        raise EnergyAnomalyError(f"warehouse {warehouse!r}: a path with a backtick (`) cannot hold Delta tables; rename it")
+        raise EnergyAnomalyError(
+            f"warehouse {warehouse!r}: a path with a backtick (`) cannot hold Delta tables; rename it"
+        )
     if "://" in warehouse or warehouse.startswith("file:"):
         return f"{warehouse.rstrip('/')}/{table}"
     return str(Path(warehouse).resolve() / table)
+
+
+def models_dir(warehouse: str) -> Path:
+    """``<warehouse>/models``: one folder per trained bundle, and ``LATEST``."""
+    return Path(table_path(warehouse, MODELS_FOLDER))
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
     return DeltaTable.isDeltaTable(spark, path)
 
 
-def read_table(spark: SparkSession, warehouse: str, table: str) -> DataFrame:
+def read_table(spark: SparkSession, warehouse: str, table: Table | str) -> DataFrame:
+    """A table by its catalogue entry or its name (``gold/anomaly_scores``)."""
     path = table_path(warehouse, table)
     if not table_exists(spark, path):
-        raise MissingTableError(f"table {table} not found under {warehouse}: run the stage that writes it first")
+        name = table.name if isinstance(table, Table) else table
+        raise MissingTableError(f"table {name} not found under {warehouse}: run the stage that writes it first")
     return spark.read.format("delta").load(path)
 
 
@@ -54,10 +68,12 @@ def without_nullability(data_type: T.DataType) -> T.DataType:
     return data_type
 
 
-def read_table_or_empty(spark: SparkSession, warehouse: str, table: str, schema: T.StructType) -> DataFrame:
+def read_table_or_empty(spark: SparkSession, warehouse: str, table: Table) -> DataFrame:
     """The table, or an empty frame of its schema where no stage has written it (optional inputs)."""
     path = table_path(warehouse, table)
-    return spark.read.format("delta").load(path) if table_exists(spark, path) else spark.createDataFrame([], schema)
+    return (
+        spark.read.format("delta").load(path) if table_exists(spark, path) else spark.createDataFrame([], table.schema)
+    )
 
 
 def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
@@ -74,28 +90,19 @@ def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
     return df.select(*schema.fieldNames())
 
 
-# Delta collects min/max statistics per file for file skipping. Only the keys queries filter on
-# are worth the write-time cost (measured: ~1/3 of a bronze write when every column is indexed).
-STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
-
-
-def ensure_table(
-    spark: SparkSession, path: str, schema: T.StructType, partition_by: tuple[str, ...] = (), stats_columns: tuple[str, ...] = STATS_COLUMNS
-) -> None:
-    """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta).
-
-    Statistics are kept on the table's ``stats_columns`` (default: whichever of ``STATS_COLUMNS``
-    it has), as the table is created; a table that exists keeps the ones it was created with.
-    """
-    stats = [name for name in schema.fieldNames() if name in stats_columns] or schema.fieldNames()[:1]
+def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
+    """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta), its
+    partitioning and its statistics columns; a table that exists keeps what it was created with."""
+    wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
+    stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
     builder = (
         DeltaTable.createIfNotExists(spark)
         .location(path)
-        .addColumns(schema)
+        .addColumns(table.schema)
         .property("delta.dataSkippingStatsColumns", ",".join(stats))
     )
-    if partition_by:
-        builder = builder.partitionedBy(*partition_by)
+    if table.partition_by:
+        builder = builder.partitionedBy(*table.partition_by)
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
     retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
@@ -103,21 +110,27 @@ def ensure_table(
 
 def same_columns(actual: T.StructType, declared: T.StructType) -> bool:
     """Same column names and types, in order (nullability aside)."""
-    return [(f.name, f.dataType.simpleString()) for f in actual] == [(f.name, f.dataType.simpleString()) for f in declared]
+    return [(f.name, f.dataType.simpleString()) for f in actual] == [
+        (f.name, f.dataType.simpleString()) for f in declared
+    ]
 
 
-def overwrite(df: DataFrame, warehouse: str, table: str, schema: T.StructType, partition_by: tuple[str, ...] = ()) -> str:
+def overwrite(df: DataFrame, warehouse: str, table: Table) -> str:
     """Replaces the whole table with ``df`` in one commit. The table is derived and rebuilt
     whole, so its schema follows the code: a table an older version wrote with other columns is
     dropped and rebuilt with the declared schema (its history goes with it), not refused."""
     path = table_path(warehouse, table)
-    checked = check_schema(df, schema, table)
+    checked = check_schema(df, table.schema, table.name)
     spark = df.sparkSession
-    if DeltaTable.isDeltaTable(spark, path) and not same_columns(spark.read.format("delta").load(path).schema, schema):
-        logger.warning("%s: written by another version with other columns; rebuilding it with the declared schema", table)
+    if DeltaTable.isDeltaTable(spark, path) and not same_columns(
+        spark.read.format("delta").load(path).schema, table.schema
+    ):
+        logger.warning(
+            "%s: written by another version with other columns; rebuilding it with the declared schema", table.name
+        )
         delete_path(spark, path)
-    ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by)
-    retry_conflicts(lambda: checked.write.format("delta").mode("overwrite").save(path), table)
+    ensure_table(spark, path, table)
+    retry_conflicts(lambda: checked.write.format("delta").mode("overwrite").save(path), table.name)
     return path
 
 
@@ -138,8 +151,7 @@ def path_identifier(path: str) -> str:
 
 
 def replace_where(
-    df: DataFrame, warehouse: str, table: str, schema: T.StructType, condition: Column, partition_by: tuple[str, ...] = (),
-    stats_columns: tuple[str, ...] = STATS_COLUMNS, rows_match_by_construction: bool = False,
+    df: DataFrame, warehouse: str, table: Table, condition: Column, rows_match_by_construction: bool = False
 ) -> str:
     """Replaces exactly the rows matching ``condition`` with ``df`` in one commit (idempotent re-runs).
 
@@ -159,26 +171,23 @@ def replace_where(
     is run again on the new snapshot (``retry_conflicts``).
     """
     path = table_path(warehouse, table)
-    checked = check_schema(df, schema, table)
+    checked = check_schema(df, table.schema, table.name)
     spark = df.sparkSession
-    ensure_table(spark=spark, path=path, schema=schema, partition_by=partition_by, stats_columns=stats_columns)
+    ensure_table(spark, path, table)
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
     with row_check:
-        retry_conflicts(lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table)
+        retry_conflicts(lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table.name)
     return path
 
 
-def delete_where(
-    spark: SparkSession, warehouse: str, table: str, schema: T.StructType, condition: Column,
-    stats_columns: tuple[str, ...] = STATS_COLUMNS,
-) -> str:
+def delete_where(spark: SparkSession, warehouse: str, table: Table, condition: Column) -> str:
     """``replace_where`` with no rows: removes exactly the rows matching ``condition``, with no write
     job. A table that does not exist yet is created empty; one with no matching rows gets no commit."""
     path = table_path(warehouse, table)
     if table_exists(spark, path):
-        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table)
+        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name)
     else:
-        ensure_table(spark=spark, path=path, schema=schema, stats_columns=stats_columns)
+        ensure_table(spark, path, table)
     return path
 
 
@@ -186,10 +195,18 @@ def delete_where(
 # raises one of these (delta.exceptions); the write is idempotent (it replaces by condition), so
 # it is run again on the new snapshot.
 CONFLICTS = (
-    "ConcurrentAppendException", "ConcurrentDeleteReadException", "ConcurrentDeleteDeleteException",
-    "ConcurrentTransactionException", "MetadataChangedException", "ProtocolChangedException",
-    "DELTA_CONCURRENT_APPEND", "DELTA_CONCURRENT_DELETE_READ", "DELTA_CONCURRENT_DELETE_DELETE",
-    "DELTA_CONCURRENT_TRANSACTION", "DELTA_METADATA_CHANGED", "DELTA_PROTOCOL_CHANGED",
+    "ConcurrentAppendException",
+    "ConcurrentDeleteReadException",
+    "ConcurrentDeleteDeleteException",
+    "ConcurrentTransactionException",
+    "MetadataChangedException",
+    "ProtocolChangedException",
+    "DELTA_CONCURRENT_APPEND",
+    "DELTA_CONCURRENT_DELETE_READ",
+    "DELTA_CONCURRENT_DELETE_DELETE",
+    "DELTA_CONCURRENT_TRANSACTION",
+    "DELTA_METADATA_CHANGED",
+    "DELTA_PROTOCOL_CHANGED",
 )
 CONFLICT_RETRIES = 5
 CREATE_RACE = "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"
@@ -257,7 +274,12 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
     operation, metrics = last_commit(spark, path)
     if operation == "CREATE TABLE" or (before is not None and table_version(spark, path) == before):
         return 0
-    if "numOutputRows" not in metrics and metrics and metrics.get("numFiles", 0) == 0 and metrics.get("numOutputBytes", 0) == 0:
+    if (
+        "numOutputRows" not in metrics
+        and metrics
+        and metrics.get("numFiles", 0) == 0
+        and metrics.get("numOutputBytes", 0) == 0
+    ):
         return 0
     if "numOutputRows" not in metrics:
         raise EnergyAnomalyError(

@@ -1,4 +1,5 @@
 """The clean stage on the real Datastore file with its gaps and duplicates; re-runs change nothing."""
+
 import datetime as dt
 
 import pytest
@@ -41,7 +42,10 @@ def test_real_gaps_are_interpolated_or_flagged(spark, cleaned):
     values = {r.ts.time().isoformat(): (r.kwh, r.is_imputed) for r in around.collect()}
     assert values["11:00:00"] == (pytest.approx((values["10:30:00"][0] + values["11:30:00"][0]) / 2), True)
     long_gap = silver.where(F.col("is_gap"))
-    assert long_gap.agg(F.min("ts"), F.max("ts")).first() == (dt.datetime(2012, 11, 8, 0, 30), dt.datetime(2012, 11, 9, 0, 0))
+    assert long_gap.agg(F.min("ts"), F.max("ts")).first() == (
+        dt.datetime(2012, 11, 8, 0, 30),
+        dt.datetime(2012, 11, 9, 0, 0),
+    )
     assert silver.where(F.col("ts") == dt.datetime(2012, 10, 20)).first().n_source_rows == 2
 
 

@@ -1,4 +1,5 @@
 """Duplicates, off-grid readings, the half-hourly grid and household-days, on tiny inline data."""
+
 import datetime as dt
 
 import pytest
@@ -11,7 +12,10 @@ from energy_anomaly.clean.grid import to_grid
 pytestmark = pytest.mark.spark
 
 BRONZE_DDL = "household_id STRING, ts TIMESTAMP, kwh DOUBLE, source_file STRING"
-GRID_DDL = "household_id STRING, ts TIMESTAMP, day DATE, slot INT, kwh DOUBLE, is_imputed BOOLEAN, is_gap BOOLEAN, n_source_rows INT, has_conflict BOOLEAN"
+GRID_DDL = (
+    "household_id STRING, ts TIMESTAMP, day DATE, slot INT, kwh DOUBLE, is_imputed BOOLEAN, is_gap BOOLEAN, "
+    "n_source_rows INT, has_conflict BOOLEAN"
+)
 
 
 def t(hh, mm, day=1, ss=0):
@@ -75,7 +79,13 @@ def test_daily_rows_hold_48_values_and_completeness(spark):
     daily = to_daily(grid).orderBy("day").collect()
 
     first, second = daily
-    assert (first.day, first.n_observed, first.n_imputed, first.n_missing, first.is_complete) == (dt.date(2013, 1, 1), 2, 0, 46, False)
+    assert (first.day, first.n_observed, first.n_imputed, first.n_missing, first.is_complete) == (
+        dt.date(2013, 1, 1),
+        2,
+        0,
+        46,
+        False,
+    )
     assert first.kwh[:46] == [None] * 46 and first.kwh[46:] == [1.0, 1.0]
     assert first.daily_kwh is None
     # 6 missing slots on the 2nd: longer than the 4-slot limit, so they stay a gap.

@@ -1,5 +1,6 @@
 """evaluate on real scored rows: gold/metrics equals the metric core on the same scores, re-runs
 replace the run, every label is accounted for, and a period inside training is refused."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from energy_anomaly import schemas
+from energy_anomaly import catalog
 from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.evaluation.examples import collect_examples
 from energy_anomaly.evaluation.metrics import model_metrics
@@ -26,14 +27,22 @@ def labels(spark, scored, tmp_path_factory):
     outside the period and a day of a household that was never scored."""
     warehouse, _, _ = scored
     top = (
-        read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("model") == "isolation_forest")
-        .orderBy(F.col("score").desc()).limit(40).select("household_id", "day").toPandas()
+        read_table(spark, warehouse, "gold/anomaly_scores")
+        .where(F.col("model") == "isolation_forest")
+        .orderBy(F.col("score").desc())
+        .limit(40)
+        .select("household_id", "day")
+        .toPandas()
     )
     rows = [(r.household_id, r.day, "h1" if i % 2 else "outage", "{}", 42) for i, r in enumerate(top.itertuples())]
     # The same label twice (a household in two inputs) is one label.
-    rows += [rows[0], ("MAC000002", dt.date(2013, 3, 1), "h5", "{}", 42), ("MAC999999", dt.date(2013, 10, 1), "h5", "{}", 42)]
+    rows += [
+        rows[0],
+        ("MAC000002", dt.date(2013, 3, 1), "h5", "{}", 42),
+        ("MAC999999", dt.date(2013, 10, 1), "h5", "{}", 42),
+    ]
     path = str(tmp_path_factory.mktemp("labels") / "labels")
-    spark.createDataFrame(rows, schemas.LABELS).write.format("delta").save(path)
+    spark.createDataFrame(rows, catalog.LABELS).write.format("delta").save(path)
     return path
 
 
@@ -44,11 +53,17 @@ def test_metrics_rows_equal_the_core_on_the_same_scores(spark, scored, labels):
     assert (result.anomalous_days, result.labels_not_scored, result.labels_outside_period) == (40, 1, 1)
     table = read_table(spark, warehouse, "gold/metrics").where(F.col("run_id") == result.run_id).toPandas()
     assert set(table["model"]) == {"isolation_forest", "conv1d_autoencoder", "lstm_forecaster", "ensemble"}
-    assert {"overall", "anomaly_type=h1", "anomaly_type=outage", "season=autumn", "season=winter", "tariff=Std"} <= set(table["slice"])
+    assert {"overall", "anomaly_type=h1", "anomaly_type=outage", "season=autumn", "season=winter", "tariff=Std"} <= set(
+        table["slice"]
+    )
 
     scores = read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("model") == "ensemble").toPandas()
-    labelled = spark.read.format("delta").load(labels).toPandas()[["household_id", "day", "anomaly_type"]].drop_duplicates()
-    frame = scores.merge(labelled, on=["household_id", "day"], how="left").assign(season="s", acorn_group="a", tariff="t")
+    labelled = (
+        spark.read.format("delta").load(labels).toPandas()[["household_id", "day", "anomaly_type"]].drop_duplicates()
+    )
+    frame = scores.merge(labelled, on=["household_id", "day"], how="left").assign(
+        season="s", acorn_group="a", tariff="t"
+    )
     expected = model_metrics(frame).query("slice == 'overall'").set_index("metric")["value"]
     got = table.query("model == 'ensemble' and slice == 'overall'").set_index("metric")["value"]
     pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
@@ -79,6 +94,14 @@ def test_report_has_every_plot_and_the_tables(spark, scored, labels, tmp_path):
     assert examples and all(len(e["actual"]) == len(e["expected"]) == 48 for e in examples)
     report = write_report(tmp_path / "report", result, {"ensemble": 1.0}, examples)
     text = report.read_text()
-    for image in ("curves", "auc_by_type", "recall_by_type", "auc_by_season", "auc_by_acorn_group", "score_distributions", "examples"):
+    for image in (
+        "curves",
+        "auc_by_type",
+        "recall_by_type",
+        "auc_by_season",
+        "auc_by_acorn_group",
+        "score_distributions",
+        "examples",
+    ):
         assert f"({image}.png)" in text and (tmp_path / "report" / f"{image}.png").stat().st_size > 10_000
     assert "| ensemble |" in text and "| outage |" in text

@@ -1,4 +1,5 @@
 """The metric code against values worked out by hand (and, as a second opinion, scikit-learn)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Day features of one household, on tiny inline data (pandas only)."""
+
 import datetime as dt
 
 import numpy as np

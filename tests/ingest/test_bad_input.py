@@ -1,4 +1,5 @@
 """Bad input files: a non-zero exit with one line naming the file, and no table touched."""
+
 import gzip
 
 import pytest
@@ -16,7 +17,10 @@ GOOD = SAMPLE_DIR / "halfhourly_2013" / "MAC000003.csv.gz"
 def make_bad(tmp_path, kind):
     if kind == "missing":
         return tmp_path / "nope.csv"
-    path = tmp_path / {"empty": "empty.csv", "empty_gzip": "empty.csv.gz", "header": "weird.csv", "truncated": "cut.csv.gz"}[kind]
+    path = (
+        tmp_path
+        / {"empty": "empty.csv", "empty_gzip": "empty.csv.gz", "header": "weird.csv", "truncated": "cut.csv.gz"}[kind]
+    )
     if kind == "empty":
         path.write_text("")
     elif kind == "empty_gzip":
@@ -46,9 +50,14 @@ def warehouse_with_data(spark, tmp_path_factory):
         ("truncated", "truncated or corrupt compressed file"),
     ],
 )
-def test_bad_file_exits_nonzero_naming_the_file_and_writes_nothing(spark, warehouse_with_data, tmp_path, capsys, kind, reason):
+def test_bad_file_exits_nonzero_naming_the_file_and_writes_nothing(
+    spark, warehouse_with_data, tmp_path, capsys, kind, reason
+):
     bad = make_bad(tmp_path, kind)
-    versions = {t: DeltaTable.forPath(spark, table_path(warehouse_with_data, t)).history(1).first().version for t in ("bronze/readings", "bronze/quarantine")}
+    versions = {
+        t: DeltaTable.forPath(spark, table_path(warehouse_with_data, t)).history(1).first().version
+        for t in ("bronze/readings", "bronze/quarantine")
+    }
     capsys.readouterr()
 
     status = main(["ingest", "--warehouse", warehouse_with_data, "--input", str(GOOD), "--input", str(bad)])
@@ -62,7 +71,9 @@ def test_bad_file_exits_nonzero_naming_the_file_and_writes_nothing(spark, wareho
 
 
 def test_household_file_passed_as_readings_is_refused(warehouse_with_data, capsys):
-    status = main(["ingest", "--warehouse", warehouse_with_data, "--input", str(SAMPLE_DIR / "informations_households.csv.gz")])
+    status = main(
+        ["ingest", "--warehouse", warehouse_with_data, "--input", str(SAMPLE_DIR / "informations_households.csv.gz")]
+    )
     assert status == 2
     assert "pass it as --households" in capsys.readouterr().err
 

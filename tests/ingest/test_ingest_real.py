@@ -1,4 +1,5 @@
 """Ingest of real LCL files: every data row accounted for, every quirk of the raw release handled."""
+
 import dataclasses
 import datetime as dt
 import gzip
@@ -12,8 +13,8 @@ from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from energy_anomaly.errors import EnergyAnomalyError
-from energy_anomaly.ingest.sources import discover
 from energy_anomaly.ingest.parse import select_quarantine, select_readings
+from energy_anomaly.ingest.sources import discover
 from energy_anomaly.ingest.stage import check_file_naming, parse_sources, run_ingest
 from energy_anomaly.tables import read_table
 from tests.conftest import SAMPLE_DIR
@@ -45,7 +46,11 @@ def ingested(spark, tmp_path_factory):
 def test_every_data_row_lands_in_exactly_one_bronze_table(spark, ingested):
     warehouse, result = ingested
     readings = read_table(spark, warehouse, "bronze/readings").count()
-    quarantined = read_table(spark, warehouse, "bronze/quarantine").where(~F.col("source_file").endswith("households.csv.gz")).count()
+    quarantined = (
+        read_table(spark, warehouse, "bronze/quarantine")
+        .where(~F.col("source_file").endswith("households.csv.gz"))
+        .count()
+    )
     assert readings + quarantined == data_lines(DATASTORE, *KAGGLE_FILES)
     assert (result.readings, result.quarantined) == (readings, quarantined)
 
@@ -67,7 +72,9 @@ def test_suffixed_and_padded_values_parse_as_utc(spark, ingested):
     bronze = read_table(spark, warehouse, "bronze/readings")
     rows = bronze.where(
         (F.col("household_id") == "MAC000002")
-        & F.col("ts").isin(dt.datetime(2012, 10, 12, 0, 30), dt.datetime(2013, 1, 1, 0, 0), dt.datetime(2013, 7, 1, 12, 0))
+        & F.col("ts").isin(
+            dt.datetime(2012, 10, 12, 0, 30), dt.datetime(2013, 1, 1, 0, 0), dt.datetime(2013, 7, 1, 12, 0)
+        )
     ).select("ts", "kwh", F.regexp_extract("source_file", r"(datastore|halfhourly_2013)", 1).alias("layout"))
     expected = spark.createDataFrame(
         [
@@ -114,7 +121,8 @@ def test_bronze_parquet_keeps_no_min_max_on_source_file_and_leaves_the_session_a
     for path in bronze_files:
         row_group = pq.ParquetFile(path).metadata.row_group(0)
         has_min_max = {
-            row_group.column(i).path_in_schema: row_group.column(i).statistics is not None and row_group.column(i).statistics.has_min_max
+            row_group.column(i).path_in_schema: row_group.column(i).statistics is not None
+            and row_group.column(i).statistics.has_min_max
             for i in range(row_group.num_columns)
         }
         assert has_min_max == {"household_id": True, "ts": True, "kwh": True, "source_file": False}
@@ -126,7 +134,9 @@ def test_reingesting_the_same_files_changes_nothing(spark, ingested, tmp_path):
     names = ["bronze/readings", "bronze/quarantine", "silver/households"]
     before = {name: read_table(spark, warehouse, name).localCheckpoint() for name in names}
     # The same files again, one of them reached through a glob this time.
-    run_ingest(spark, warehouse, [str(SAMPLE_DIR / "datastore" / "*.csv.gz"), *map(str, KAGGLE_FILES)], [str(HOUSEHOLDS)], 12.0)
+    run_ingest(
+        spark, warehouse, [str(SAMPLE_DIR / "datastore" / "*.csv.gz"), *map(str, KAGGLE_FILES)], [str(HOUSEHOLDS)], 12.0
+    )
     for name in names:
         assertDataFrameEqual(read_table(spark, warehouse, name), before[name])
 
@@ -160,7 +170,9 @@ def test_a_file_whose_path_needs_url_encoding_is_ingested_and_replaced(spark, tm
         result = run_ingest(spark, warehouse, [str(odd.parent)], None, 12.0)
     assert result.readings + result.quarantined == data_lines(odd)
     per_file = read_table(spark, warehouse, "bronze/readings").groupBy("source_file").count().collect()
-    assert [(r.source_file, r["count"]) for r in per_file] == [(odd.as_uri().replace("file:///", "file:/"), result.readings)]
+    assert [(r.source_file, r["count"]) for r in per_file] == [
+        (odd.as_uri().replace("file:///", "file:/"), result.readings)
+    ]
 
 
 def test_a_file_spark_names_otherwise_than_its_predicate_is_refused_before_writing(spark):
@@ -206,7 +218,15 @@ def test_rejects_are_quarantined_alike_from_the_readings_pass_and_from_a_second_
     one_pass = run_ingest(spark, str(tmp_path / "one"), [str(path)], None, 12.0)
     # More rejects than the readings pass may keep: the file is parsed again for the quarantine.
     two_passes = run_ingest(spark, str(tmp_path / "two"), [str(path)], None, 12.0, max_rejects_in_pass=2)
-    reasons = ["missing_kwh", "bad_timestamp", "empty_line", "negative_kwh", "missing_household_id", "kwh_above_max", "wrong_field_count"]
+    reasons = [
+        "missing_kwh",
+        "bad_timestamp",
+        "empty_line",
+        "negative_kwh",
+        "missing_household_id",
+        "kwh_above_max",
+        "wrong_field_count",
+    ]
     assert one_pass.quarantine_reasons == two_passes.quarantine_reasons == dict.fromkeys(reasons, 1)
     assert one_pass.readings == two_passes.readings == 1
     quarantine = read_table(spark, str(tmp_path / "one"), "bronze/quarantine")

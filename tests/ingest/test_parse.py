@@ -1,4 +1,5 @@
 """Raw lines -> readings or quarantine reasons, on tiny inline data."""
+
 import datetime as dt
 
 import pytest

@@ -1,4 +1,5 @@
 """Real household-days of the repo sample as detector input, built with pandas only."""
+
 import datetime as dt
 
 import numpy as np
@@ -16,16 +17,29 @@ TEST_START, TEST_END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 def readings(household: str) -> pd.DataFrame:
     raw = pd.read_csv(SAMPLE_DIR / "halfhourly_2013" / f"{household}.csv.gz", dtype=str)
     return pd.DataFrame(
-        {"household_id": raw["LCLid"], "ts": pd.to_datetime(raw["tstp"]), "kwh": raw["energy(kWh/hh)"].str.strip().astype(float)}
+        {
+            "household_id": raw["LCLid"],
+            "ts": pd.to_datetime(raw["tstp"]),
+            "kwh": raw["energy(kWh/hh)"].str.strip().astype(float),
+        }
     )
 
 
 def to_daily(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.assign(day=frame["ts"].dt.date, slot=frame["ts"].dt.hour * 2 + frame["ts"].dt.minute // 30)
-    wide = frame.pivot_table(index=["household_id", "day"], columns="slot", values="kwh", aggfunc="max").reindex(columns=range(48))
+    wide = frame.pivot_table(index=["household_id", "day"], columns="slot", values="kwh", aggfunc="max").reindex(
+        columns=range(48)
+    )
     complete = wide.notna().all(axis=1).to_numpy()
     values = [[None if np.isnan(v) else float(v) for v in row] for row in wide.to_numpy()]
-    return pd.DataFrame({"household_id": wide.index.get_level_values(0), "day": wide.index.get_level_values(1), "kwh": values, "is_complete": complete})
+    return pd.DataFrame(
+        {
+            "household_id": wide.index.get_level_values(0),
+            "day": wide.index.get_level_values(1),
+            "kwh": values,
+            "is_complete": complete,
+        }
+    )
 
 
 @pytest.fixture(scope="session")
@@ -38,4 +52,8 @@ def days():
         clean.append(household_features(to_daily(original)))
         injected.append(household_features(to_daily(changed)))
         labels.append(household_labels)
-    return pd.concat(clean, ignore_index=True), pd.concat(injected, ignore_index=True), pd.concat(labels, ignore_index=True)
+    return (
+        pd.concat(clean, ignore_index=True),
+        pd.concat(injected, ignore_index=True),
+        pd.concat(labels, ignore_index=True),
+    )

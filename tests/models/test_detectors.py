@@ -1,4 +1,5 @@
 """Each detector's core, without Spark: fits on clean real days, ranks injected days higher."""
+
 import numpy as np
 import pandas as pd
 import pytest

@@ -1,4 +1,5 @@
 """Shared helpers of the reliability suite: an independent line count, and the CLI in a subprocess."""
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,19 @@ from hypothesis import HealthCheck, settings
 from energy_anomaly.ingest.parse import ID_PADDING
 
 # CI runs a fixed set of examples (derandomized); HYPOTHESIS_PROFILE=fuzz explores many more.
-settings.register_profile("ci", max_examples=12, deadline=None, derandomize=True,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("fuzz", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "ci",
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 LINE_BREAK = re.compile(rb"\r\n|\r|\n")
@@ -46,8 +56,11 @@ def cli_config(tmp_path: Path, **spark) -> Path:
     """A config for CLI subprocesses: a small driver, so that several JVMs fit beside the tests'."""
     path = tmp_path / "reliability.yaml"
     conf = {"spark.databricks.delta.snapshotPartitions": 1, "spark.ui.showConsoleProgress": "false"}
-    path.write_text(yaml.safe_dump({"spark": {"master": "local[2,3]", "driver_memory": "1g", "shuffle_partitions": 4,
-                                              "conf": conf, **spark}}))
+    path.write_text(
+        yaml.safe_dump(
+            {"spark": {"master": "local[2,3]", "driver_memory": "1g", "shuffle_partitions": 4, "conf": conf, **spark}}
+        )
+    )
     return path
 
 

@@ -1,5 +1,6 @@
 """Faults and concurrency on real runs: the driver killed mid-write, a Python worker killed
 mid-score, and two writers of one table at once. Each ends with the tables a clean run writes."""
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,17 @@ def test_driver_killed_mid_write_then_rerun_equals_a_clean_run(spark, tmp_path):
     config = str(cli_config(tmp_path))
     clean, victim = str(tmp_path / "clean"), tmp_path / "victim"
     run_ingest(spark, clean, [str(READINGS)], [str(HOUSEHOLDS)], 12.0)
-    args = ("ingest", "--config", config, "--warehouse", str(victim), "--input", str(READINGS), "--households", str(HOUSEHOLDS))
+    args = (
+        "ingest",
+        "--config",
+        config,
+        "--warehouse",
+        str(victim),
+        "--input",
+        str(READINGS),
+        "--households",
+        str(HOUSEHOLDS),
+    )
     run_cli(*args)
     committed = parquet_files(victim / "bronze" / "readings")
     # The same ingest again (it replaces the files' rows), killed -9 as soon as it writes a data file.
@@ -113,11 +124,20 @@ def test_a_python_worker_killed_mid_score_is_retried_and_the_scores_are_complete
 def test_two_ingests_of_different_files_into_one_warehouse_both_land(spark, tmp_path):
     config = str(cli_config(tmp_path))
     files = sorted(READINGS.glob("*.csv.gz"))
-    halves = (files[: len(files) // 2], files[len(files) // 2:])
+    halves = (files[: len(files) // 2], files[len(files) // 2 :])
     warehouse = str(tmp_path / "shared")
     processes = [
-        cli("ingest", "--config", config, "--warehouse", warehouse, *[a for f in half for a in ("--input", str(f))],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        cli(
+            "ingest",
+            "--config",
+            config,
+            "--warehouse",
+            warehouse,
+            *[a for f in half for a in ("--input", str(f))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for half in halves
     ]
     outputs = [p.communicate(timeout=400)[0] for p in processes]
@@ -131,8 +151,19 @@ def test_two_scores_of_one_period_at_once_both_complete(spark, scored, tmp_path)
     warehouse, trained, _ = scored
     config = str(cli_config(tmp_path))
     before = read_table(spark, warehouse, "gold/anomaly_scores").toPandas()
-    argv = ("score", "--config", config, "--warehouse", warehouse, "--model", trained.path,
-            "--start", str(SCORED_START), "--end", str(SCORED_END))
+    argv = (
+        "score",
+        "--config",
+        config,
+        "--warehouse",
+        warehouse,
+        "--model",
+        trained.path,
+        "--start",
+        str(SCORED_START),
+        "--end",
+        str(SCORED_END),
+    )
     processes = [cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [o[-1500:] for o in outputs]

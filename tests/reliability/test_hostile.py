@@ -1,5 +1,6 @@
 """Hostile input: strings that reach SQL stay values, model artefacts are never executed, input
 paths are read literally, and a crafted warehouse name cannot make DuckDB write a file."""
+
 from __future__ import annotations
 
 import json
@@ -16,38 +17,67 @@ from energy_anomaly.errors import ArtifactError, EnergyAnomalyError
 from energy_anomaly.evaluation.stage import report_dir, run_evaluate
 from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.models.bundle import FOREST_FILE, Bundle, file_digest
-from energy_anomaly.tables import read_table
-from energy_anomaly.training.stage import latest_bundle, models_dir
+from energy_anomaly.tables import models_dir, read_table
+from energy_anomaly.training.stage import latest_bundle
 from tests.conftest import SCORED_END, SCORED_START
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
-HOSTILE_STRINGS = ("x\\' OR 1=1 --", "x' OR '1'='1", "'); DROP TABLE metrics; --", "a\\\\", "../../../outside", "$(touch pwned)")
+HOSTILE_STRINGS = (
+    "x\\' OR 1=1 --",
+    "x' OR '1'='1",
+    "'); DROP TABLE metrics; --",
+    "a\\\\",
+    "../../../outside",
+    "$(touch pwned)",
+)
 
 
 @pytest.fixture(scope="module")
 def evaluated(spark, scored, tmp_path_factory):
     """The scored warehouse with one ordinary evaluation run, ``kept``."""
-    from energy_anomaly import schemas
+    from energy_anomaly import catalog
 
     warehouse = scored[0]
-    top = read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("model") == "ensemble").orderBy(F.desc("score")).limit(10)
+    top = (
+        read_table(spark, warehouse, "gold/anomaly_scores")
+        .where(F.col("model") == "ensemble")
+        .orderBy(F.desc("score"))
+        .limit(10)
+    )
     labels = str(tmp_path_factory.mktemp("hostile") / "labels")
-    spark.createDataFrame([(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()], schemas.LABELS).write.format("delta").save(labels)
+    spark.createDataFrame([(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()], catalog.LABELS).write.format(
+        "delta"
+    ).save(labels)
     run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END, run_id="kept")
     return warehouse, labels
 
 
 def metrics_by_run(spark, warehouse) -> dict[str, int]:
-    return {r.run_id: r["count"] for r in read_table(spark, warehouse, "gold/metrics").groupBy("run_id").count().collect()}
+    return {
+        r.run_id: r["count"] for r in read_table(spark, warehouse, "gold/metrics").groupBy("run_id").count().collect()
+    }
 
 
 def test_run_ids_reach_gold_metrics_as_values_only(spark, evaluated, capsys):
     warehouse, labels = evaluated
     kept = metrics_by_run(spark, warehouse)["kept"]
     for run_id in HOSTILE_STRINGS:
-        status = main(["evaluate", "--warehouse", warehouse, "--labels", labels, "--run-id", run_id,
-                       "--start", str(SCORED_START), "--end", str(SCORED_END)])
+        status = main(
+            [
+                "evaluate",
+                "--warehouse",
+                warehouse,
+                "--labels",
+                labels,
+                "--run-id",
+                run_id,
+                "--start",
+                str(SCORED_START),
+                "--end",
+                str(SCORED_END),
+            ]
+        )
         assert status == 0
     runs = metrics_by_run(spark, warehouse)
     assert runs["kept"] == kept
@@ -123,7 +153,9 @@ def test_glob_characters_in_file_names_are_read_literally(spark, tmp_path):
     assert (result.lines_read, result.readings) == (36, 36)
     per_file = read_table(spark, warehouse, "bronze/readings").groupBy("source_file").count().collect()
     assert sorted(r["count"] for r in per_file) == [6] * 6
-    single = run_ingest(spark, str(tmp_path / "w2"), [str(folder / "a?.csv")], None, 12.0)  # the file itself, not a pattern
+    single = run_ingest(
+        spark, str(tmp_path / "w2"), [str(folder / "a?.csv")], None, 12.0
+    )  # the file itself, not a pattern
     assert single.readings == 6
 
 

@@ -1,4 +1,5 @@
 """features -> train -> score on real rows through Spark, against the gold table contract."""
+
 import datetime as dt
 
 import numpy as np
@@ -7,9 +8,10 @@ import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
+from energy_anomaly.scoring.core import score_households, score_in_calls
 from energy_anomaly.scoring.stage import run_score
-from energy_anomaly.scoring.core import SCORED_MODELS, score_households, score_in_calls
 from energy_anomaly.tables import read_table
 from tests.conftest import SCORED_END as END
 from tests.conftest import SCORED_START as START
@@ -22,7 +24,9 @@ MODELS = {"isolation_forest", "conv1d_autoencoder", "lstm_forecaster", "ensemble
 def test_every_complete_day_is_scored_by_every_model(spark, scored):
     warehouse, trained, result = scored
     scores = read_table(spark, warehouse, "gold/anomaly_scores")
-    features = read_table(spark, warehouse, "gold/features").where(F.col("day").between(START, END) & F.col("is_complete"))
+    features = read_table(spark, warehouse, "gold/features").where(
+        F.col("day").between(START, END) & F.col("is_complete")
+    )
     expected_days = features.select("household_id", "day")
     assert result.days == expected_days.count() > 400
     per_day = scores.groupBy("household_id", "day").agg(F.collect_set("model").alias("models"))
@@ -37,16 +41,24 @@ def test_spark_scores_equal_the_raw_core(spark, scored):
     household = "MAC000003"
     frame = (
         read_table(spark, warehouse, "gold/features")
-        .where((F.col("household_id") == household) & (F.col("day") >= START - dt.timedelta(days=7)) & (F.col("day") <= END))
+        .where(
+            (F.col("household_id") == household)
+            & (F.col("day") >= START - dt.timedelta(days=7))
+            & (F.col("day") <= END)
+        )
         .toPandas()
     )
     raw = score_households(frame, Bundle.load(trained.path), START, END).set_index("day")
     spark_scores = (
-        read_table(spark, warehouse, "gold/anomaly_scores").where(F.col("household_id") == household)
-        .toPandas().pivot(index="day", columns="model", values="score")
+        read_table(spark, warehouse, "gold/anomaly_scores")
+        .where(F.col("household_id") == household)
+        .toPandas()
+        .pivot(index="day", columns="model", values="score")
     )
     for model in MODELS:
-        np.testing.assert_allclose(spark_scores[model].sort_index().to_numpy(), raw[f"score_{model}"].sort_index().to_numpy(), rtol=1e-5)
+        np.testing.assert_allclose(
+            spark_scores[model].sort_index().to_numpy(), raw[f"score_{model}"].sort_index().to_numpy(), rtol=1e-5
+        )
 
 
 def test_scoring_in_calls_of_a_few_households_gives_the_same_rows(spark, scored):
@@ -71,7 +83,9 @@ def test_scoring_in_calls_of_a_few_households_gives_the_same_rows(spark, scored)
 def test_anomalies_are_the_flagged_ensemble_days_with_context(spark, scored):
     warehouse, _, result = scored
     anomalies = read_table(spark, warehouse, "gold/anomalies")
-    flagged = read_table(spark, warehouse, "gold/anomaly_scores").where((F.col("model") == "ensemble") & F.col("is_anomaly"))
+    flagged = read_table(spark, warehouse, "gold/anomaly_scores").where(
+        (F.col("model") == "ensemble") & F.col("is_anomaly")
+    )
     assert anomalies.count() == flagged.count() == result.anomalies
     assertDataFrameEqual(anomalies.select("household_id", "day"), flagged.select("household_id", "day"))
     row = anomalies.first()

@@ -1,4 +1,5 @@
 """The comparison's arithmetic (pure Python)."""
+
 import pytest
 
 from energy_anomaly.synth.compare import Stats, distances, profile_distance, relative

@@ -1,4 +1,5 @@
 """``generate`` on small shapes: deterministic by seed, the asked shape, real-looking raw files."""
+
 import datetime as dt
 
 import pytest
@@ -46,9 +47,16 @@ def test_shape_households_period_and_grid(spark, bronze_runs):
 def test_csv_layouts_reingest_with_every_line_accounted(spark, tmp_path):
     for layout in ("kaggle", "datastore"):
         out = tmp_path / layout
-        assert main(["generate", "--format", layout, "--output", str(out), "--compression", "gzip", "--seed", "3", *SMALL]) == 0
-        result = run_ingest(spark, str(tmp_path / f"w_{layout}"), [str(out / "halfhourly")], [str(out / "households")], 12.0)
-        assert result.lines_read == result.readings + sum(n for r, n in result.quarantine_reasons.items() if r == "missing_kwh")
+        assert (
+            main(["generate", "--format", layout, "--output", str(out), "--compression", "gzip", "--seed", "3", *SMALL])
+            == 0
+        )
+        result = run_ingest(
+            spark, str(tmp_path / f"w_{layout}"), [str(out / "halfhourly")], [str(out / "households")], 12.0
+        )
+        assert result.lines_read == result.readings + sum(
+            n for r, n in result.quarantine_reasons.items() if r == "missing_kwh"
+        )
         assert set(result.quarantine_reasons) <= {"missing_kwh"}
         assert result.households == 6
 

@@ -1,5 +1,6 @@
 """The injector's pandas core on real 2013 rows: each type changes labelled days exactly as it says,
 and nothing else. No Spark."""
+
 import datetime as dt
 import json
 
@@ -18,7 +19,11 @@ START, END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 def real_household() -> pd.DataFrame:
     raw = pd.read_csv(SAMPLE_DIR / "halfhourly_2013" / "MAC000004.csv.gz", dtype=str)
     return pd.DataFrame(
-        {"household_id": raw["LCLid"], "ts": pd.to_datetime(raw["tstp"]), "kwh": raw["energy(kWh/hh)"].str.strip().astype(float)}
+        {
+            "household_id": raw["LCLid"],
+            "ts": pd.to_datetime(raw["tstp"]),
+            "kwh": raw["energy(kWh/hh)"].str.strip().astype(float),
+        }
     )
 
 
@@ -48,7 +53,9 @@ def check_day(kind, old, new, p):
     elif kind == "spike":
         changed = np.flatnonzero(new != old)
         assert len(changed) <= p["count"] and 5 <= p["multiplier"] <= 15
-        np.testing.assert_allclose(new[changed], np.minimum(np.maximum(old[changed], old.mean()) * p["multiplier"], 12.0))
+        np.testing.assert_allclose(
+            new[changed], np.minimum(np.maximum(old[changed], old.mean()) * p["multiplier"], 12.0)
+        )
     elif kind == "stuck":
         s, d = int(p["start_slot"]), int(p["duration_slots"])
         assert 6 <= d <= 16 and (new[s : s + d] == old[s]).all()
@@ -87,7 +94,14 @@ def test_level_shift_covers_consecutive_days(real_household):
 
 
 def test_rate_is_respected_over_the_period(real_household):
-    _, labels = inject_household(real_household, seed=11, rate=0.1, start=START, end=END, types=tuple(t for t in ANOMALY_TYPES if t != "level_shift"))
+    _, labels = inject_household(
+        real_household,
+        seed=11,
+        rate=0.1,
+        start=START,
+        end=END,
+        types=tuple(t for t in ANOMALY_TYPES if t != "level_shift"),
+    )
     assert 0.05 < len(labels) / ((END - START).days + 1) < 0.16
 
 
@@ -110,8 +124,13 @@ def test_types_are_balanced_by_labelled_days_and_rate_is_the_labelled_share():
     # counted here, not values): ~3,600 labelled days, so each type's share is within ±0.02.
     days = pd.date_range("2013-09-01", periods=122 * 48, freq="30min")
     labels = pd.concat(
-        inject_household(pd.DataFrame({"household_id": f"MAC{n:06d}", "ts": days, "kwh": 0.5}), seed=9, rate=0.05,
-                         start=dt.date(2013, 9, 1), end=dt.date(2013, 12, 31))[1]
+        inject_household(
+            pd.DataFrame({"household_id": f"MAC{n:06d}", "ts": days, "kwh": 0.5}),
+            seed=9,
+            rate=0.05,
+            start=dt.date(2013, 9, 1),
+            end=dt.date(2013, 12, 31),
+        )[1]
         for n in range(600)
     )
     share = len(labels) / (600 * 122)

@@ -1,4 +1,5 @@
 """``energy-anomaly inject`` on real rows through Spark: Delta -> Delta and CSV -> CSV."""
+
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
@@ -22,7 +23,20 @@ def bronze(spark, tmp_path_factory):
 
 
 def inject_delta(bronze, out, seed):
-    status = main(["inject", "--input", bronze, "--output", f"{out}/readings", "--labels", f"{out}/labels", "--seed", str(seed), *PERIOD])
+    status = main(
+        [
+            "inject",
+            "--input",
+            bronze,
+            "--output",
+            f"{out}/readings",
+            "--labels",
+            f"{out}/labels",
+            "--seed",
+            str(seed),
+            *PERIOD,
+        ]
+    )
     assert status == 0
 
 
@@ -35,12 +49,17 @@ def test_delta_injection_changes_only_labelled_days(spark, bronze, tmp_path):
     assert labels.count() > 0
     assert labels.where(~F.col("day").between("2013-09-01", "2013-12-31")).count() == 0
     day_key = [F.col("household_id"), F.to_date("ts").alias("day")]
-    unlabelled = lambda df: df.select("*", *day_key[1:]).join(labels, ["household_id", "day"], how="left_anti").drop("day")
+
+    def unlabelled(df):
+        return df.select("*", *day_key[1:]).join(labels, ["household_id", "day"], how="left_anti").drop("day")
+
     assertDataFrameEqual(unlabelled(after), unlabelled(before))
     changed_days = (
-        after.alias("a").join(before.alias("b"), ["household_id", "ts", "source_file"], how="inner")
+        after.alias("a")
+        .join(before.alias("b"), ["household_id", "ts", "source_file"], how="inner")
         .where(F.col("a.kwh") != F.col("b.kwh"))
-        .select("household_id", F.to_date("ts").alias("day")).distinct()
+        .select("household_id", F.to_date("ts").alias("day"))
+        .distinct()
     )
     # every changed day is labelled (a label may leave a day unchanged, e.g. h6 on a symmetric day)
     assert changed_days.join(labels, ["household_id", "day"], how="left_anti").count() == 0
@@ -51,7 +70,10 @@ def test_same_seed_same_tables_other_seed_different(spark, bronze, tmp_path):
     inject_delta(bronze, tmp_path / "a", seed=9)
     inject_delta(bronze, tmp_path / "b", seed=9)
     inject_delta(bronze, tmp_path / "c", seed=10)
-    load = lambda p: spark.read.format("delta").load(str(p))
+
+    def load(p):
+        return spark.read.format("delta").load(str(p))
+
     assertDataFrameEqual(load(tmp_path / "a" / "readings"), load(tmp_path / "b" / "readings"))
     assertDataFrameEqual(load(tmp_path / "a" / "labels"), load(tmp_path / "b" / "labels"))
     assert load(tmp_path / "a" / "labels").exceptAll(load(tmp_path / "c" / "labels")).count() > 0
@@ -59,7 +81,23 @@ def test_same_seed_same_tables_other_seed_different(spark, bronze, tmp_path):
 
 def test_csv_in_csv_out_reingests_cleanly(spark, tmp_path):
     out = tmp_path / "csv"
-    assert main(["inject", "--input", FILES[0], "--output", str(out / "readings"), "--labels", str(out / "labels"), "--seed", "2", *PERIOD]) == 0
+    assert (
+        main(
+            [
+                "inject",
+                "--input",
+                FILES[0],
+                "--output",
+                str(out / "readings"),
+                "--labels",
+                str(out / "labels"),
+                "--seed",
+                "2",
+                *PERIOD,
+            ]
+        )
+        == 0
+    )
     result = run_ingest(spark, str(tmp_path / "w"), [str(out / "readings")], None, 12.0)
     labels = spark.read.option("header", True).csv(str(out / "labels"))
     assert result.quarantined == 0 and result.readings == 17_520

@@ -6,6 +6,7 @@ reader sees only committed data) and ``questions()`` are the dashboard queries o
 machine cannot reach extensions.duckdb.org, the ``duckdb-extension-delta`` wheel from PyPI
 (installed with the ``bi`` extra) provides it for the matching DuckDB version.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ grid needs one window (``lead``) and no join, and its rows come out in (househol
 Gaps of up to ``max_gap_slots`` missing half-hours are interpolated linearly between the two
 readings around them (``is_imputed``); longer gaps stay null (``is_gap``).
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
@@ -63,4 +64,3 @@ def to_grid(deduped_df: DataFrame, max_gap_slots: int) -> DataFrame:
         .transform(with_day_and_slot)
         .select("household_id", "ts", "day", "slot", "kwh", "is_imputed", "is_gap", "n_source_rows", "has_conflict")
     )
-

@@ -1,11 +1,11 @@
 """Helpers every subcommand shares: the session, dates, paths of the shipped sample, printers."""
+
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
-from energy_anomaly.config import REPO_ROOT, Config
+from energy_anomaly.config import Config, resolve_path
 from energy_anomaly.session import build_session
 
 
@@ -47,17 +47,8 @@ def parse_date(text: str):
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
-def resolve(path: str) -> str:
-    """A relative path from the working directory, else from the repository (the shipped sample);
-    URIs (``hdfs://``, ``s3a://``, ``dbfs:/``...) as given."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path):
-        return path
-    candidate = Path(path)
-    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
-
-
 def sample_path(config: Config, *parts: str) -> str:
-    return str(Path(resolve(config.demo.sample_dir)).joinpath(*parts))
+    return str(Path(resolve_path(config.demo.sample_dir)).joinpath(*parts))
 
 
 def period_args(parser: argparse.ArgumentParser, what: str) -> None:

@@ -1,4 +1,5 @@
 """Data subcommands: setup, ingest, clean, and the synthetic-data tools generate, inject, compare."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,11 +10,11 @@ from energy_anomaly.config import Config
 
 
 # --- setup -------------------------------------------------------------------------------------
-def _setup_args(parser: argparse.ArgumentParser) -> None:
+def setup_args(parser: argparse.ArgumentParser) -> None:
     pass
 
 
-def _setup(args, config: Config) -> int:
+def setup_command(args, config: Config) -> int:
     """Resolves Delta's jars (cached after the first run) and proves Spark + Delta work."""
     import tempfile
 
@@ -26,35 +27,58 @@ def _setup(args, config: Config) -> int:
 
 
 # --- ingest ------------------------------------------------------------------------------------
-def _ingest_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)")
+def ingest_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)"
+    )
     parser.add_argument("--households", action="append", help="informations_households.csv (repeatable)")
 
 
-def _ingest(args, config: Config) -> int:
+def ingest_command(args, config: Config) -> int:
+    ingest(config, args.input, args.households)
+    return 0
+
+
+def ingest(config: Config, inputs: list[str], households: list[str] | None):
+    """The ingest stage, printed; returns the IngestResult."""
     from energy_anomaly.ingest.stage import run_ingest
 
-    result = run_ingest(session(config), config.warehouse, args.input, args.households, config.ingest.max_kwh_per_halfhour,
-                         plausible_days=config.ingest.plausible_days)
+    result = run_ingest(
+        session(config),
+        config.warehouse,
+        inputs,
+        households,
+        config.ingest.max_kwh_per_halfhour,
+        plausible_days=config.ingest.plausible_days,
+    )
     print_ingest(result)
-    return 0
+    return result
 
 
 # --- clean -------------------------------------------------------------------------------------
-def _clean_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-gap-slots", type=int, help="interpolate gaps up to this many half-hours (default from config)")
+def clean_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--max-gap-slots", type=int, help="interpolate gaps up to this many half-hours (default from config)"
+    )
 
 
-def _clean(args, config: Config) -> int:
-    from energy_anomaly.clean.stage import run_clean
-
-    max_gap = args.max_gap_slots if args.max_gap_slots is not None else config.clean.max_gap_slots
-    print_clean(run_clean(session(config), config.warehouse, max_gap))
+def clean_command(args, config: Config) -> int:
+    clean(config, max_gap_slots=args.max_gap_slots)
     return 0
 
 
+def clean(config: Config, max_gap_slots: int | None = None):
+    """The clean stage, printed; returns the CleanResult."""
+    from energy_anomaly.clean.stage import run_clean
+
+    max_gap = max_gap_slots if max_gap_slots is not None else config.clean.max_gap_slots
+    result = run_clean(session(config), config.warehouse, max_gap)
+    print_clean(result)
+    return result
+
+
 # --- inject ------------------------------------------------------------------------------------
-def _inject_args(parser: argparse.ArgumentParser) -> None:
+def inject_args(parser: argparse.ArgumentParser) -> None:
     from energy_anomaly.synth.anomalies import ANOMALY_TYPES
 
     parser.add_argument("--input", required=True, help="LCL CSV file/dir/glob, or a Delta readings table")
@@ -64,10 +88,12 @@ def _inject_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end", type=parse_date, required=True, help="last day that may be injected (YYYY-MM-DD)")
     parser.add_argument("--rate", type=float, default=0.05, help="share of household-days injected (default 0.05)")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--types", default=",".join(ANOMALY_TYPES), help=f"comma-separated subset of {','.join(ANOMALY_TYPES)}")
+    parser.add_argument(
+        "--types", default=",".join(ANOMALY_TYPES), help=f"comma-separated subset of {','.join(ANOMALY_TYPES)}"
+    )
 
 
-def _inject(args, config: Config) -> int:
+def inject_command(args, config: Config) -> int:
     from energy_anomaly.errors import EnergyAnomalyError
     from energy_anomaly.synth.anomalies import ANOMALY_TYPES
 
@@ -77,43 +103,75 @@ def _inject(args, config: Config) -> int:
         raise EnergyAnomalyError(f"unknown anomaly types {unknown}; choose from {', '.join(ANOMALY_TYPES)}")
     if not 0 < args.rate <= 1 or args.start > args.end:
         raise EnergyAnomalyError("--rate must be in (0, 1] and --start not after --end")
-    inject(config, args.input, args.output, args.labels, seed=args.seed, rate=args.rate, start=args.start, end=args.end, types=types)
+    inject(
+        config,
+        args.input,
+        args.output,
+        args.labels,
+        seed=args.seed,
+        rate=args.rate,
+        start=args.start,
+        end=args.end,
+        types=types,
+    )
     return 0
 
 
-def inject(config: Config, source: str, output: str, labels: str, *, seed: int, rate: float, start, end, types=None) -> None:
+def inject(
+    config: Config, source: str, output: str, labels: str, *, seed: int, rate: float, start, end, types=None
+) -> None:
     from energy_anomaly.synth.anomalies import ANOMALY_TYPES
     from energy_anomaly.synth.inject_stage import run_inject
 
     result = run_inject(
-        session(config), input_path=source, output_path=output, labels_path=labels,
-        seed=seed, rate=rate, start=start, end=end, types=types or ANOMALY_TYPES,
+        session(config),
+        input_path=source,
+        output_path=output,
+        labels_path=labels,
+        seed=seed,
+        rate=rate,
+        start=start,
+        end=end,
+        types=types or ANOMALY_TYPES,
         max_kwh=config.ingest.max_kwh_per_halfhour,
     )
     print(f"inject: {result.readings:,} readings written to {output}; labels in {labels}")
     for kind, n in sorted(result.labelled_days.items()):
         print(f"  {kind}: {n:,} household-days")
     if result.not_carried:
-        print(f"  {result.not_carried:,} input lines were not readings (ingest would quarantine them) and were not carried")
+        print(
+            f"  {result.not_carried:,} input lines were not readings "
+            "(ingest would quarantine them) and were not carried"
+        )
 
 
 # --- generate ----------------------------------------------------------------------------------
-def _generate_args(parser: argparse.ArgumentParser) -> None:
+def generate_args(parser: argparse.ArgumentParser) -> None:
     from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS, LCL_START
 
-    parser.add_argument("--format", default="bronze", choices=("bronze", "kaggle", "datastore"),
-                        help="bronze: write bronze/readings + silver/households; kaggle/datastore: raw CSV")
+    parser.add_argument(
+        "--format",
+        default="bronze",
+        choices=("bronze", "kaggle", "datastore"),
+        help="bronze: write bronze/readings + silver/households; kaggle/datastore: raw CSV",
+    )
     parser.add_argument("--output", help="folder for CSV output (kaggle/datastore)")
-    parser.add_argument("--households", type=int, default=LCL_HOUSEHOLDS, help=f"number of households (default {LCL_HOUSEHOLDS})")
+    parser.add_argument(
+        "--households", type=int, default=LCL_HOUSEHOLDS, help=f"number of households (default {LCL_HOUSEHOLDS})"
+    )
     parser.add_argument("--start", type=parse_date, default=LCL_START, help=f"first day (default {LCL_START})")
     parser.add_argument("--end", type=parse_date, default=LCL_END, help=f"last day (default {LCL_END})")
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--profiles", action="append", help="real LCL readings to draw day profiles from (default: the repo sample)")
-    parser.add_argument("--household-info", action="append", help="informations_households.csv (default: the repo sample's)")
+    parser.add_argument(
+        "--profiles", action="append", help="real LCL readings to draw day profiles from (default: the repo sample)"
+    )
+    parser.add_argument(
+        "--household-info", action="append", help="informations_households.csv (default: the repo sample's)"
+    )
     parser.add_argument("--compression", default="none", choices=("none", "gzip"), help="CSV compression")
 
 
-def _generate(args, config: Config) -> int:
+def generate_command(args, config: Config) -> int:
     import dataclasses
 
     from energy_anomaly.errors import EnergyAnomalyError
@@ -125,31 +183,50 @@ def _generate(args, config: Config) -> int:
     if args.households < 1 or args.start > args.end:
         raise EnergyAnomalyError("--households must be positive and --start not after --end")
     span = (args.end - args.start).days
-    shape = dataclasses.replace(Shape(), households=args.households, start=args.start, end=args.end,
-                                join_window_days=min(Shape().join_window_days, span // 2))
+    shape = dataclasses.replace(
+        Shape(),
+        households=args.households,
+        start=args.start,
+        end=args.end,
+        join_window_days=min(Shape().join_window_days, span // 2),
+    )
     started = time.monotonic()
     result = run_generate(
-        session(config), out_format=args.format, out=args.output, warehouse=config.warehouse,
+        session(config),
+        out_format=args.format,
+        out=args.output,
+        warehouse=config.warehouse,
         profiles=args.profiles or [sample_path(config, "halfhourly_2013")],
         households_info=args.household_info or [sample_path(config, "informations_households.csv.gz")],
-        shape=shape, seed=args.seed, max_kwh=config.ingest.max_kwh_per_halfhour, compression=args.compression,
+        shape=shape,
+        seed=args.seed,
+        max_kwh=config.ingest.max_kwh_per_halfhour,
+        compression=args.compression,
     )
-    print(f"generate: {result.households:,} households, {result.rows:,} rows from {result.templates} real template households "
-          f"in {time.monotonic() - started:.0f} s -> {result.where}")
+    print(
+        f"generate: {result.households:,} households, {result.rows:,} rows "
+        f"from {result.templates} real template households "
+        f"in {time.monotonic() - started:.0f} s -> {result.where}"
+    )
     return 0
 
 
 # --- compare -----------------------------------------------------------------------------------
-def _compare_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--generated", required=True, help="generated readings: LCL CSV path/glob or a Delta readings table")
+def compare_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--generated", required=True, help="generated readings: LCL CSV path/glob or a Delta readings table"
+    )
     parser.add_argument("--real", action="append", help="real readings (default: the repo sample)")
-    parser.add_argument("--tolerance", type=float, default=0.15, help="relative distance counted as close (default 0.15)")
+    parser.add_argument(
+        "--tolerance", type=float, default=0.15, help="relative distance counted as close (default 0.15)"
+    )
 
 
-def _compare(args, config: Config) -> int:
+def compare_command(args, config: Config) -> int:
     from pyspark.sql import functions as F
 
-    from energy_anomaly.synth.compare import distances, filter_period, stats
+    from energy_anomaly.periods import filter_period
+    from energy_anomaly.synth.compare import distances, stats
     from energy_anomaly.synth.inject_stage import read_input
 
     spark = session(config)
@@ -159,9 +236,11 @@ def _compare(args, config: Config) -> int:
         real = real.unionByName(read_input(spark, extra, max_kwh)[0].select(*real.columns))
     generated, *_ = read_input(spark, args.generated, max_kwh)
     first, last = real.agg(F.min(F.to_date("ts")), F.max(F.to_date("ts"))).first()
-    real_stats = stats(filter_period(real.select("household_id", "ts", "kwh"), first, last))
-    gen_stats = stats(filter_period(generated.select("household_id", "ts", "kwh"), first, last))
-    print(f"compare: {gen_stats.days:,} generated vs {real_stats.days:,} real complete household-days, {first} .. {last}")
+    real_stats = stats(filter_period(real.select("household_id", "ts", "kwh"), first, last, day=F.to_date("ts")))
+    gen_stats = stats(filter_period(generated.select("household_id", "ts", "kwh"), first, last, day=F.to_date("ts")))
+    print(
+        f"compare: {gen_stats.days:,} generated vs {real_stats.days:,} real complete household-days, {first} .. {last}"
+    )
     print(f"  {'metric':32s} {'real':>10s} {'generated':>10s} {'distance':>9s}")
     for metric, r, g, d in distances(real_stats, gen_stats):
         mark = "ok" if d <= args.tolerance else "FAR"

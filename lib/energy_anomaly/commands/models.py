@@ -1,75 +1,114 @@
 """Model subcommands: features, train, score, evaluate."""
+
 from __future__ import annotations
 
 import argparse
 
-from energy_anomaly.commands.common import parse_date, period_args, resolve, session
-from energy_anomaly.config import Config
+from energy_anomaly.commands.common import parse_date, period_args, session
+from energy_anomaly.config import Config, resolve_path
 
 
-def _features_args(parser: argparse.ArgumentParser) -> None:
+def features_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bank-holidays", help="uk_bank_holidays.csv (default from the config)")
 
 
-def _features(args, config: Config) -> int:
-    from energy_anomaly.features.stage import run_features
-
-    n = run_features(session(config), config.warehouse, resolve(args.bank_holidays or config.features.bank_holidays))
-    print(f"features: {n:,} household-days -> gold/features")
+def features_command(args, config: Config) -> int:
+    features(config, bank_holidays=args.bank_holidays)
     return 0
 
 
-def _train_args(parser: argparse.ArgumentParser) -> None:
+def features(config: Config, bank_holidays: str | None = None) -> int:
+    """The features stage, printed; returns the household-days written."""
+    from energy_anomaly.features.stage import run_features
+
+    n = run_features(session(config), config.warehouse, resolve_path(bank_holidays or config.features.bank_holidays))
+    print(f"features: {n:,} household-days -> gold/features")
+    return n
+
+
+def train_args(parser: argparse.ArgumentParser) -> None:
     period_args(parser, "training")
     parser.add_argument("--per-stratum", type=int, help="sampled days per ACORN group x tariff x season stratum")
     parser.add_argument("--epochs", type=int, help="maximum epochs of the Keras models")
     parser.add_argument("--seed", type=int)
 
 
-def _train(args, config: Config) -> int:
+def train_command(args, config: Config) -> int:
+    train(config, start=args.start, end=args.end, per_stratum=args.per_stratum, seed=args.seed, epochs=args.epochs)
+    return 0
+
+
+def train(config: Config, *, start=None, end=None, per_stratum=None, seed=None, epochs=None):
+    """The train stage, printed; what is not given comes from the config. Returns the TrainResult."""
     from energy_anomaly.training.stage import run_train
 
     c = config.train
     result = run_train(
-        session(config), config.warehouse,
-        start=args.start or parse_date(c.start), end=args.end or parse_date(c.end),
-        per_stratum=args.per_stratum or c.per_stratum, seed=args.seed if args.seed is not None else c.seed,
-        threshold_quantile=c.threshold_quantile, epochs=args.epochs or c.epochs,
+        session(config),
+        config.warehouse,
+        start=start or parse_date(c.start),
+        end=end or parse_date(c.end),
+        per_stratum=per_stratum or c.per_stratum,
+        seed=seed if seed is not None else c.seed,
+        threshold_quantile=c.threshold_quantile,
+        epochs=epochs or c.epochs,
     )
     m = result.metadata
-    print(f"train: model {result.version} on {m['sample_days']:,} sampled days of {m['households']} households "
-          f"({m['fit_days']:,} fit, {m['calibration_days']:,} held out for calibration) -> {result.path}")
+    print(
+        f"train: model {result.version} on {m['sample_days']:,} sampled days of {m['households']} households "
+        f"({m['fit_days']:,} fit, {m['calibration_days']:,} held out for calibration) -> {result.path}"
+    )
     for name, losses in m["final_losses"].items():
-        print(f"  {name}: {losses['epochs']:.0f} epochs, final loss {losses['final_loss']:.4f}, val {losses['final_val_loss']:.4f}")
-    return 0
+        print(
+            f"  {name}: {losses['epochs']:.0f} epochs, final loss {losses['final_loss']:.4f}, "
+            f"val {losses['final_val_loss']:.4f}"
+        )
+    return result
 
 
-def _score_args(parser: argparse.ArgumentParser) -> None:
+def score_args(parser: argparse.ArgumentParser) -> None:
     period_args(parser, "scored")
     parser.add_argument("--model", help="model bundle folder (default: the latest trained under <warehouse>/models)")
 
 
-def _score(args, config: Config) -> int:
+def score_command(args, config: Config) -> int:
+    score(config, start=args.start, end=args.end, model=args.model)
+    return 0
+
+
+def score(config: Config, *, start=None, end=None, model=None):
+    """The score stage with ``model`` (default: the latest trained), printed. Returns the ScoreResult."""
     from energy_anomaly.scoring.stage import run_score
     from energy_anomaly.training.stage import latest_bundle
 
     result = run_score(
-        session(config), config.warehouse, args.model or latest_bundle(config.warehouse),
-        start=args.start or parse_date(config.score.start), end=args.end or parse_date(config.score.end), flag_model=config.score.flag_model,
+        session(config),
+        config.warehouse,
+        model or latest_bundle(config.warehouse),
+        start=start or parse_date(config.score.start),
+        end=end or parse_date(config.score.end),
+        flag_model=config.score.flag_model,
     )
-    print(f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
-          f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})")
-    return 0
+    print(
+        f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
+        f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})"
+    )
+    return result
 
 
-def _evaluate_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--labels", action="append", required=True, help="labels written by inject (CSV folder or Delta table; repeatable)")
+def evaluate_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--labels",
+        action="append",
+        required=True,
+        help="labels written by inject (CSV folder or Delta table; repeatable)",
+    )
     period_args(parser, "evaluated")
     parser.add_argument("--run-id", help="name of this evaluation in gold/metrics (default: model, period and labels)")
     parser.add_argument("--report-dir", help="where report.md and its plots go (default <warehouse>/reports/<run_id>)")
 
 
-def _evaluate(args, config: Config) -> int:
+def evaluate_command(args, config: Config) -> int:
     evaluate(config, args.labels, start=args.start, end=args.end, run_id=args.run_id, report_dir=args.report_dir)
     return 0
 
@@ -82,20 +121,31 @@ def evaluate(config: Config, labels: list[str], *, start=None, end=None, run_id=
     from energy_anomaly.evaluation.examples import collect_examples
     from energy_anomaly.evaluation.report import metrics_table, per_type_table, write_report
     from energy_anomaly.models.bundle import read_thresholds_and_version
-    from energy_anomaly.training.stage import models_dir
+    from energy_anomaly.tables import models_dir
 
     spark = session(config)
     result = stage.run_evaluate(
-        spark, config.warehouse, labels,
-        start=start or parse_date(config.score.start), end=end or parse_date(config.score.end), run_id=run_id,
+        spark,
+        config.warehouse,
+        labels,
+        start=start or parse_date(config.score.start),
+        end=end or parse_date(config.score.end),
+        run_id=run_id,
     )
     thresholds, _ = read_thresholds_and_version(models_dir(config.warehouse) / result.model_version)
     folder = Path(report_dir) if report_dir else stage.report_dir(config.warehouse, result.run_id)
-    report = write_report(folder, result, thresholds, collect_examples(spark, config.warehouse, result.cases, result.model_version))
-    print(f"evaluate: run {result.run_id}: {result.days:,} household-days, {result.anomalous_days:,} labelled anomalous; "
-          f"{len(result.metrics):,} rows -> gold/metrics")
+    report = write_report(
+        folder, result, thresholds, collect_examples(spark, config.warehouse, result.cases, result.model_version)
+    )
+    print(
+        f"evaluate: run {result.run_id}: {result.days:,} household-days, {result.anomalous_days:,} labelled anomalous; "
+        f"{len(result.metrics):,} rows -> gold/metrics"
+    )
     if result.labels_not_scored or result.labels_outside_period:
-        print(f"  labels not scored (incomplete days): {result.labels_not_scored:,}; outside the period: {result.labels_outside_period:,}")
+        print(
+            f"  labels not scored (incomplete days): {result.labels_not_scored:,}; "
+            f"outside the period: {result.labels_outside_period:,}"
+        )
     print(metrics_table(result.metrics, "overall"))
     print(per_type_table(result.metrics))
     print(f"report: {report.resolve()}")

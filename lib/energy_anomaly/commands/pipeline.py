@@ -1,56 +1,57 @@
 """Whole-pipeline subcommands: run, protocol (the standard evaluation) and demo."""
+
 from __future__ import annotations
 
 import argparse
 import time
 from pathlib import Path
 
-from energy_anomaly.commands.common import parse_date, print_clean, print_ingest, sample_path, session
-from energy_anomaly.commands.data import inject
-from energy_anomaly.commands.models import _features, _score, _train, evaluate
-from energy_anomaly.config import REPO_ROOT, Config
+from energy_anomaly.commands.common import parse_date, sample_path
+from energy_anomaly.commands.data import clean, ingest, inject
+from energy_anomaly.commands.models import evaluate, features, score, train
+from energy_anomaly.config import Config
 from energy_anomaly.errors import EnergyAnomalyError
 
 # The standard protocol: train Jan-Aug 2013 (conf train period), test Sep-Dec 2013 with 5 % of
 # household-days injected, every type equally by days, seed 42.
 PROTOCOL_RATE, PROTOCOL_SEED = 0.05, 42
-SHARED_2013 = REPO_ROOT.parent / "shared" / "data" / "lcl" / "halfhourly_2013"
 
 
-def _run_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)")
+def run_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)"
+    )
     parser.add_argument("--households", action="append", help="informations_households.csv (repeatable)")
-    parser.add_argument("--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring")
+    parser.add_argument(
+        "--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring"
+    )
 
 
-def _run(args, config: Config) -> int:
+def run_command(args, config: Config) -> int:
     pipeline(config, args.input, args.households, args.labels)
     return 0
 
 
 def pipeline(config: Config, inputs: list[str], households: list[str] | None, labels: list[str] | None) -> Path | None:
     """ingest -> clean -> features -> train -> score (-> evaluate): returns the report's path."""
-    from energy_anomaly.clean.stage import run_clean
-    from energy_anomaly.ingest.stage import run_ingest
-
-    spark = session(config)
-    print_ingest(run_ingest(spark, config.warehouse, inputs, households, config.ingest.max_kwh_per_halfhour,
-                         plausible_days=config.ingest.plausible_days))
-    print_clean(run_clean(spark, config.warehouse, config.clean.max_gap_slots))
-    defaults = argparse.Namespace(bank_holidays=None, start=None, end=None, per_stratum=None, epochs=None, seed=None, model=None)
-    for stage in (_features, _train, _score):
-        stage(defaults, config)
+    ingest(config, inputs, households)
+    clean(config)
+    features(config)
+    trained = train(config)
+    score(config, model=trained.path)
     return evaluate(config, labels) if labels else None
 
 
-def _protocol_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--input", action="append", help=f"real LCL readings (default {SHARED_2013} if present, else the repo sample)")
-    parser.add_argument("--households", action="append", help="informations_households.csv (default: the repo sample's)")
+def protocol_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--input", action="append", help="real LCL readings (default: the sample shipped in the repo)")
+    parser.add_argument(
+        "--households", action="append", help="informations_households.csv (default: the repo sample's)"
+    )
     parser.add_argument("--work-dir", help="where the injected copy and labels go (default <warehouse>/protocol)")
 
 
-def _protocol(args, config: Config) -> int:
-    inputs = args.input or [str(SHARED_2013) if SHARED_2013.is_dir() else sample_path(config, "halfhourly_2013")]
+def protocol_command(args, config: Config) -> int:
+    inputs = args.input or [sample_path(config, "halfhourly_2013")]
     protocol(config, inputs, args.households or [sample_path(config, "informations_households.csv.gz")], args.work_dir)
     return 0
 
@@ -62,32 +63,43 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
     train_end = parse_date(config.train.end)
     if start <= train_end:
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
-    print(f"protocol: train {config.train.start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
-          f"household-days injected, seed {PROTOCOL_SEED}")
+    print(
+        f"protocol: train {config.train.start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
+        f"household-days injected, seed {PROTOCOL_SEED}"
+    )
     injected, labels = [], []
     for n, source in enumerate(inputs):
         target = work / f"input_{n}"
-        inject(config, source, str(target / "readings"), str(target / "labels"), seed=PROTOCOL_SEED, rate=PROTOCOL_RATE, start=start, end=end)
+        inject(
+            config,
+            source,
+            str(target / "readings"),
+            str(target / "labels"),
+            seed=PROTOCOL_SEED,
+            rate=PROTOCOL_RATE,
+            start=start,
+            end=end,
+        )
         injected.append(str(target / "readings"))
         labels.append(str(target / "labels"))
     return pipeline(config, injected, households, labels)
 
 
-def _demo_args(parser: argparse.ArgumentParser) -> None:
+def demo_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-dir", help="folder with the LCL sample (default: the one shipped in the repo)")
 
 
-def _demo(args, config: Config) -> int:
+def demo_command(args, config: Config) -> int:
     """The standard protocol on the real sample shipped in the repo."""
     sample = Path(args.sample_dir) if args.sample_dir else Path(sample_path(config))
     started = time.monotonic()
     print(f"demo: the real LCL sample in {sample} -> Delta warehouse {Path(config.warehouse).resolve()}")
     report = protocol(
-        config, [str(sample / "halfhourly_2013"), str(sample / "datastore")],
-        [str(sample / "informations_households.csv.gz")], None,
+        config,
+        [str(sample / "halfhourly_2013"), str(sample / "datastore")],
+        [str(sample / "informations_households.csv.gz")],
+        None,
     )
     print(f"demo: done in {time.monotonic() - started:.1f} s; tables under {Path(config.warehouse).resolve()}")
     print(f"demo: report at {report.resolve()}")
     return 0
-
-

@@ -3,6 +3,7 @@
 The expected profile is the one ``gold/anomalies`` reports: the LSTM forecast from the household's
 previous 7 days, in kWh. The model bundle is loaded on the driver for these few days only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,12 +14,10 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from energy_anomaly import tables
-from energy_anomaly.features.stage import GOLD_FEATURES
-from energy_anomaly.models import ENSEMBLE
+from energy_anomaly.catalog import ENSEMBLE, GOLD_FEATURES
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.core import in_kwh
-from energy_anomaly.training.stage import models_dir
 
 PER_VERDICT = 3
 
@@ -49,7 +48,7 @@ def collect_examples(spark: SparkSession, warehouse: str, cases: pd.DataFrame, v
     ).toPandas()
     context = context.sort_values(["household_id", "day"]).reset_index(drop=True)
     context["day"] = pd.to_datetime(context["day"]).dt.date
-    bundle = Bundle.load(models_dir(warehouse) / version)
+    bundle = Bundle.load(tables.models_dir(warehouse) / version)
     examples = []
     for household_id, rows in context.groupby("household_id", sort=False):
         rows = rows.reset_index(drop=True)
@@ -57,10 +56,13 @@ def collect_examples(spark: SparkSession, warehouse: str, cases: pd.DataFrame, v
         for _, pick in picks[picks["household_id"] == household_id].iterrows():
             at = np.flatnonzero((rows["day"] == _as_date(pick["day"])).to_numpy())
             if len(at):
-                examples.append({
-                    **pick[["household_id", "day", "anomaly_type", "caught", "score"]].to_dict(),
-                    "actual": actual[at[0]], "expected": expected[at[0]],
-                })
+                examples.append(
+                    {
+                        **pick[["household_id", "day", "anomaly_type", "caught", "score"]].to_dict(),
+                        "actual": actual[at[0]],
+                        "expected": expected[at[0]],
+                    }
+                )
     return sorted(examples, key=lambda e: (not e["caught"], e["anomaly_type"]))
 
 

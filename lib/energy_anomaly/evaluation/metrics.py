@@ -5,12 +5,13 @@
 | ``auc_roc`` | probability a random anomalous day scores above a random normal day (ties count half) |
 | ``auc_pr`` | average precision: mean over anomalous days of the precision at their score |
 | ``precision``, ``recall``, ``f1`` | of the model's own flags (``score > threshold``) |
-| ``recall_at_1pct_fpr`` | share of anomalous days scored above the highest score that flags at most 1 % of normal days |
+| ``recall_at_1pct_fpr`` | share of anomalous days above the score that flags at most 1 % of normal days |
 | ``n_days``, ``n_anomalous``, ``flagged`` | the slice's size, its labelled days, the days flagged |
 
 A slice without both classes has no AUC (NaN rows are not written); precision without flags is
 0 by convention, as scikit-learn does.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 FPR_BUDGET = 0.01
-METRICS = ("auc_roc", "auc_pr", "precision", "recall", "f1", "recall_at_1pct_fpr", "n_days", "n_anomalous", "flagged")
 # Labels, then the context slices: each value of these columns is a slice of its own.
 SLICE_COLUMNS = ("season", "acorn_group", "tariff")
 

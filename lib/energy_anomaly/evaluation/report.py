@@ -4,6 +4,7 @@ ROC and PR curves per model, recall per anomaly type, AUC per season and ACORN g
 distributions of normal vs anomalous days, and caught and missed anomalies drawn as actual vs
 expected profile. Pure pandas/matplotlib: the stage hands in what it computed.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -61,7 +62,9 @@ def plot_curves(cases: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> None:
 
 def plot_by_slice(metrics: pd.DataFrame, prefix: str, metric: str, path: Path, title: str) -> None:
     rows = metrics[metrics["slice"].str.startswith(prefix + "=") & (metrics["metric"] == metric)]
-    table = rows.assign(slice=rows["slice"].str.slice(len(prefix) + 1)).pivot(index="slice", columns="model", values="value")
+    table = rows.assign(slice=rows["slice"].str.slice(len(prefix) + 1)).pivot(
+        index="slice", columns="model", values="value"
+    )
     table = table[[m for m in MODEL_ORDER if m in table.columns]]
     fig, axis = plt.subplots(figsize=(max(6, 0.8 * len(table) + 3), 4))
     table.plot.bar(ax=axis, width=0.8)
@@ -97,10 +100,14 @@ def plot_examples(examples: list[dict], path: Path) -> None:
         axis.plot(hours, example["expected"], label="expected (LSTM)", color="grey")
         axis.plot(hours, example["actual"], label="actual", color="tab:red" if example["caught"] else "tab:blue")
         verdict = "caught" if example["caught"] else "missed"
-        axis.set_title(f"{verdict}: {example['anomaly_type']} {example['household_id']} {example['day']}\nensemble score {example['score']:.2f}", fontsize=9)
+        axis.set_title(
+            f"{verdict}: {example['anomaly_type']} {example['household_id']} {example['day']}\n"
+            f"ensemble score {example['score']:.2f}",
+            fontsize=9,
+        )
         axis.set(xlabel="hour", ylabel="kWh")
         axis.legend(fontsize=7)
-    for axis in axes.ravel()[len(examples):]:
+    for axis in axes.ravel()[len(examples) :]:
         axis.axis("off")
     _save(fig, path)
 
@@ -136,8 +143,20 @@ def write_report(folder: Path, result, thresholds: dict[str, float], examples: l
     folder.mkdir(parents=True, exist_ok=True)
     metrics, cases = result.metrics, result.cases
     plot_curves(cases, metrics, folder / "curves.png")
-    plot_by_slice(metrics, "anomaly_type", "recall", folder / "recall_by_type.png", "recall at the operating threshold, per anomaly type")
-    plot_by_slice(metrics, "anomaly_type", "auc_roc", folder / "auc_by_type.png", "AUC-ROC per anomaly type (that type vs normal days)")
+    plot_by_slice(
+        metrics,
+        "anomaly_type",
+        "recall",
+        folder / "recall_by_type.png",
+        "recall at the operating threshold, per anomaly type",
+    )
+    plot_by_slice(
+        metrics,
+        "anomaly_type",
+        "auc_roc",
+        folder / "auc_by_type.png",
+        "AUC-ROC per anomaly type (that type vs normal days)",
+    )
     plot_by_slice(metrics, "season", "auc_roc", folder / "auc_by_season.png", "AUC-ROC per season")
     plot_by_slice(metrics, "acorn_group", "auc_roc", folder / "auc_by_acorn_group.png", "AUC-ROC per ACORN group")
     plot_score_distributions(cases, thresholds, folder / "score_distributions.png")
@@ -150,11 +169,18 @@ def write_report(folder: Path, result, thresholds: dict[str, float], examples: l
         f"after cleaning): {result.labels_not_scored:,}; labels outside the period: {result.labels_outside_period:,}.",
         "Precision, recall and F1 are at each model's operating threshold (`is_anomaly`); "
         f"`recall_at_1pct_fpr` is the recall when at most {FPR_BUDGET:.0%} of normal days may be flagged.",
-        "## Overall", metrics_table(metrics, "overall"), "![ROC and PR curves](curves.png)",
-        "## Per anomaly type (AUC-ROC: that type against all normal days)", per_type_table(metrics),
-        "![AUC per type](auc_by_type.png)", "![recall per type](recall_by_type.png)",
-        "## Per season and ACORN group", "![AUC per season](auc_by_season.png)", "![AUC per ACORN group](auc_by_acorn_group.png)",
-        "## Score distributions", "![score distributions](score_distributions.png)",
+        "## Overall",
+        metrics_table(metrics, "overall"),
+        "![ROC and PR curves](curves.png)",
+        "## Per anomaly type (AUC-ROC: that type against all normal days)",
+        per_type_table(metrics),
+        "![AUC per type](auc_by_type.png)",
+        "![recall per type](recall_by_type.png)",
+        "## Per season and ACORN group",
+        "![AUC per season](auc_by_season.png)",
+        "![AUC per ACORN group](auc_by_acorn_group.png)",
+        "## Score distributions",
+        "![score distributions](score_distributions.png)",
     ]
     if examples:
         sections += ["## Caught and missed anomalies (ensemble)", "![examples](examples.png)"]

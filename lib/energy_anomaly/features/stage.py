@@ -3,6 +3,7 @@
 Per household in pandas (``applyInPandas``, grouped by household: each household's days are
 one group), then calendar columns in Spark. Replaces the table in one commit.
 """
+
 from __future__ import annotations
 
 import logging
@@ -10,14 +11,11 @@ import logging
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from energy_anomaly import schemas, tables
+from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
-from energy_anomaly.clean.stage import SILVER_DAILY
 from energy_anomaly.features.core import household_features
 
 logger = logging.getLogger(__name__)
-
-GOLD_FEATURES = "gold/features"
 
 
 def read_bank_holidays(spark: SparkSession, path: str) -> DataFrame:
@@ -31,7 +29,7 @@ def with_household_features(daily_df: DataFrame) -> DataFrame:
     return (
         daily_df.select("household_id", "day", "kwh", "is_complete")
         .groupBy("household_id")
-        .applyInPandas(household_features, schemas.HOUSEHOLD_FEATURES)
+        .applyInPandas(household_features, catalog.HOUSEHOLD_FEATURES)
     )
 
 
@@ -43,12 +41,12 @@ def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
         .withColumn("day_of_week", F.dayofweek("day"))
         .withColumn("is_weekend", is_weekend(F.col("day")))
         .withColumn("season", season(F.col("day")))
-        .select(*schemas.GOLD_FEATURES.fieldNames())
+        .select(*catalog.GOLD_FEATURES.schema.fieldNames())
     )
 
 
 def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int:
-    daily = tables.read_table(spark, warehouse, SILVER_DAILY)
+    daily = tables.read_table(spark, warehouse, catalog.SILVER_DAILY)
     # Range-partitioned before the pandas step: the grouping reuses that partitioning (one
     # shuffle), and the range sampling reads silver/daily instead of running the pandas step twice.
     features = (
@@ -57,5 +55,5 @@ def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int
         .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
         .sortWithinPartitions("household_id", "day")
     )
-    path = tables.overwrite(features, warehouse, GOLD_FEATURES, schemas.GOLD_FEATURES)
+    path = tables.overwrite(features, warehouse, catalog.GOLD_FEATURES)
     return tables.rows_written(spark, path)

@@ -4,6 +4,7 @@ One row per household; a second row for the same LCLid is quarantined (``duplica
 when identical to the kept one, ``conflicting_household`` otherwise). The kept row is the first
 in (tariff, acorn, acorn_group, block) order, so re-runs keep the same one.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window

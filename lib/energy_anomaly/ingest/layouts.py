@@ -10,6 +10,7 @@
 Headers are compared field by field, trimmed and case-folded (the Datastore kWh header ends in a
 space).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,10 +28,6 @@ class Layout:
     def width(self) -> int:
         return len(self.header)
 
-    @property
-    def is_readings(self) -> bool:
-        return self.ts_col is not None
-
 
 KAGGLE = Layout("kaggle", ("lclid", "tstp", "energy(kwh/hh)"), household_col=0, ts_col=1, kwh_col=2)
 DATASTORE = Layout(
@@ -40,7 +37,9 @@ DATASTORE = Layout(
     ts_col=2,
     kwh_col=3,
 )
-DATASTORE_3COL = Layout("datastore_3col", ("lclid", "datetime", "kwh/hh (per half hour)"), household_col=0, ts_col=1, kwh_col=2)
+DATASTORE_3COL = Layout(
+    "datastore_3col", ("lclid", "datetime", "kwh/hh (per half hour)"), household_col=0, ts_col=1, kwh_col=2
+)
 HOUSEHOLDS = Layout("households", ("lclid", "stdortou", "acorn", "acorn_grouped", "file"), household_col=0)
 
 LAYOUTS = (KAGGLE, DATASTORE, DATASTORE_3COL, HOUSEHOLDS)

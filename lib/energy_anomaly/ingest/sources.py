@@ -4,6 +4,7 @@ storage (hdfs://, s3a://, abfss://) go through one code path.
 Every problem that can be seen before reading rows is raised here, naming the file, so that no
 table is written for a bad input set: missing path, empty file, unknown header, wrong kind of file.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,8 @@ def glob_escaped(path: str) -> str:
 @dataclass(frozen=True)
 class SourceFile:
     path: str  # fully qualified Hadoop path, as given to Spark's readers
-    uri: str  # the same file as Spark reports it in ``_metadata.file_path`` (URL-encoded): the ``source_file`` of its rows
+    # The same file as Spark reports it in ``_metadata.file_path`` (URL-encoded): its rows' ``source_file``.
+    uri: str
     size: int
     layout: Layout
 

@@ -9,6 +9,7 @@ a bounded heap, ``min_by(..., k)``). Rejects are rare in real meter data (8,632 
 London-shape rows), so the quarantine is written from what that pass collected. Only when a run
 has more rejects than ``REJECTS_COLLECTED_IN_PASS`` are the files with rejects read a second time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,34 +19,35 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
 
+from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from py4j.protocol import Py4JJavaError
 
-from energy_anomaly import schemas, tables
+from energy_anomaly import catalog, tables
 from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import HOUSEHOLDS
 from energy_anomaly.ingest.parse import (
-    EARLIEST_DAY, LATEST_DAY, is_data_line, is_rejected, parse_reading_lines, quarantine_columns, select_quarantine, select_readings,
+    EARLIEST_DAY,
+    LATEST_DAY,
+    is_data_line,
+    is_rejected,
+    parse_reading_lines,
+    quarantine_columns,
+    select_quarantine,
+    select_readings,
 )
 from energy_anomaly.ingest.sources import SourceFile, discover, glob_escaped, group_by_layout
 
 logger = logging.getLogger(__name__)
 
-READINGS = "bronze/readings"
-QUARANTINE = "bronze/quarantine"
-HOUSEHOLDS_TABLE = "silver/households"
 # Rejected lines the readings pass keeps for bronze/quarantine; more than this, and the files
 # with rejects are parsed again instead (a bounded heap per task: at most this many raw lines).
 REJECTS_COLLECTED_IN_PASS = 50_000
-# Bronze files are cut from input files, and each input file spans its whole period: statistics
-# on ts would prune nothing. Households are grouped in the raw files, so household_id does.
-READINGS_STATS = ("household_id",)
-# source_file holds one value per input file, stored as a single dictionary run per Parquet page.
-# Parquet's per-row min/max of that ~80-byte string cost ~4 % of the ingest's CPU (five ingests of
-# the 1 GB benchmark corpus, alternating: 39.9 s against 41.5 s of CPU on average).
+# source_file holds one value per input file, stored as a single dictionary run per Parquet page:
+# its min/max per file would filter nothing Delta's file list does not, and Parquet computes it by
+# comparing that long string on every row.
 NO_SOURCE_FILE_PARQUET_STATS = ("parquet.column.statistics.enabled#source_file", "false")
 PLAUSIBLE_DAYS = (EARLIEST_DAY, LATEST_DAY)
 READ_FAILURE = re.compile(r"(?:Encountered error while reading file|reading file)\s+(\S+?)\.?\s", re.IGNORECASE)
@@ -89,7 +91,9 @@ def read_errors_named():
         match = READ_FAILURE.search(text)
         if match is None:
             raise
-        cause = next((line.strip() for line in text.splitlines() if "EOFException" in line or "ZipException" in line), "")
+        cause = next(
+            (line.strip() for line in text.splitlines() if "EOFException" in line or "ZipException" in line), ""
+        )
         reason = "truncated or corrupt compressed file" if cause else "unreadable file"
         raise InputFileError(match.group(1), f"{reason} ({cause or text.splitlines()[0][:120]})") from exc
 
@@ -109,8 +113,12 @@ def _households_sources(sources: list[SourceFile]) -> list[SourceFile]:
 
 
 def parse_sources(
-    spark: SparkSession, sources: list[SourceFile], max_kwh_per_halfhour: float,
-    observation: Observation | None = None, max_rejects: int = 0, plausible_days: tuple[dt.date, dt.date] = PLAUSIBLE_DAYS,
+    spark: SparkSession,
+    sources: list[SourceFile],
+    max_kwh_per_halfhour: float,
+    observation: Observation | None = None,
+    max_rejects: int = 0,
+    plausible_days: tuple[dt.date, dt.date] = PLAUSIBLE_DAYS,
 ) -> DataFrame:
     """Every line of the reading files, typed, with its ``reason`` (null = a good reading), counted
     in ``observation`` (see ``observe_lines``).
@@ -165,7 +173,7 @@ def collected_quarantine(spark: SparkSession, seen: dict, max_rejects: int) -> D
     if seen["rejected"] > max_rejects:
         return None
     rows = [tuple(row) for row in seen.get("rejects") or []]
-    return spark.createDataFrame(rows, schemas.BRONZE_QUARANTINE)
+    return spark.createDataFrame(rows, catalog.BRONZE_QUARANTINE.schema)
 
 
 def replace_bronze_readings(readings: DataFrame, warehouse: str, source_files: list[str]) -> str:
@@ -174,8 +182,11 @@ def replace_bronze_readings(readings: DataFrame, warehouse: str, source_files: l
     per-row predicate check (each row carries the file it came from: ``check_file_naming``)."""
     with tables.session_conf(readings.sparkSession, *NO_SOURCE_FILE_PARQUET_STATS):
         return tables.replace_where(
-            readings, warehouse, READINGS, schemas.BRONZE_READINGS, from_files(source_files),
-            stats_columns=READINGS_STATS, rows_match_by_construction=True,
+            readings,
+            warehouse,
+            catalog.BRONZE_READINGS,
+            from_files(source_files),
+            rows_match_by_construction=True,
         )
 
 
@@ -205,18 +216,22 @@ def run_ingest(
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
         parsed = parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days)
-        readings_before = tables.table_version(spark, tables.table_path(warehouse, READINGS))
+        readings_before = tables.table_version(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
         readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
         seen = lines.get
         check_files_read(seen["files_read"], reading_files)
         quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
         if quarantine is None:
-            quarantine = reparse_rejects(spark, reading_sources, seen, max_kwh_per_halfhour, max_rejects_in_pass, plausible_days)
+            quarantine = reparse_rejects(
+                spark, reading_sources, seen, max_kwh_per_halfhour, max_rejects_in_pass, plausible_days
+            )
         n_households = None
         if household_sources:
             parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
             quarantine = quarantine.unionByName(select_quarantine(parsed_households))
-            households_path = tables.overwrite(select_households(parsed_households), warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
+            households_path = tables.overwrite(
+                select_households(parsed_households), warehouse, catalog.SILVER_HOUSEHOLDS
+            )
             n_households = tables.rows_written(spark, households_path)
         has_rejects = seen["rejected"] > 0 or bool(household_sources)
         quarantine_path = write_quarantine(spark, quarantine if has_rejects else None, warehouse, all_files)
@@ -247,14 +262,22 @@ def check_files_read(files_read: list[str], files_given: list[str]) -> None:
 
 
 def reparse_rejects(
-    spark: SparkSession, sources: list[SourceFile], seen: dict, max_kwh: float, max_rejects: int,
+    spark: SparkSession,
+    sources: list[SourceFile],
+    seen: dict,
+    max_kwh: float,
+    max_rejects: int,
     plausible_days: tuple[dt.date, dt.date],
 ) -> DataFrame:
     """The quarantine rows of the files with rejects, read again: more rejects than one pass keeps."""
     files_with_rejects = set(seen["files_with_rejects"])
     with_rejects = [s for s in sources if s.uri in files_with_rejects]
-    logger.info("ingest: %d rejected lines, more than the %d collected in one pass: reading %d file(s) again",
-                seen["rejected"], max_rejects, len(with_rejects))
+    logger.info(
+        "ingest: %d rejected lines, more than the %d collected in one pass: reading %d file(s) again",
+        seen["rejected"],
+        max_rejects,
+        len(with_rejects),
+    )
     return select_quarantine(parse_sources(spark, with_rejects, max_kwh, plausible_days=plausible_days))
 
 
@@ -262,16 +285,19 @@ def write_quarantine(spark: SparkSession, quarantine: DataFrame | None, warehous
     """bronze/quarantine's rows from ``files`` replaced by ``quarantine``; with none, earlier runs'
     rejects from the same files are deleted without a write job."""
     if quarantine is None:
-        return tables.delete_where(spark, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_files(files))
+        return tables.delete_where(spark, warehouse, catalog.BRONZE_QUARANTINE, from_files(files))
     # Few rows: Delta's per-row condition check stays on here.
-    return tables.replace_where(quarantine, warehouse, QUARANTINE, schemas.BRONZE_QUARANTINE, from_files(files))
+    return tables.replace_where(quarantine, warehouse, catalog.BRONZE_QUARANTINE, from_files(files))
 
 
-def quarantined_counts(spark: SparkSession, path: str, all_files: list[str], reading_files: list[str]) -> tuple[dict[str, int], int]:
+def quarantined_counts(
+    spark: SparkSession, path: str, all_files: list[str], reading_files: list[str]
+) -> tuple[dict[str, int], int]:
     """Rows bronze/quarantine now holds from this run's files: per reason, and how many came from
     the reading files (household information rejects are accounted for separately)."""
     written = (
-        spark.read.format("delta").load(path)
+        spark.read.format("delta")
+        .load(path)
         .where(from_files(all_files))
         .groupBy("reason", from_files(reading_files).alias("from_readings"))
         .agg(F.count(F.lit(1)).alias("n"))

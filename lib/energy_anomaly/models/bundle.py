@@ -12,6 +12,7 @@ code on every executor. The forest is a ``skops`` file loaded with a fixed list 
 recorded in the metadata at save time, is checked before it is opened. A file that fails any of
 these is refused with ``ArtifactError``, naming it.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,15 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from energy_anomaly.catalog import ENSEMBLE, MODELS
 from energy_anomaly.errors import ArtifactError
-from energy_anomaly.models import ENSEMBLE, MODELS
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.ensemble import Calibration, ensemble_score
 from energy_anomaly.models.inputs import windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
 from energy_anomaly.models.lstm import LstmForecaster
-
 
 FOREST_FILE = "isolation_forest.skops"
 KERAS_FILES = {"conv1d_autoencoder": "conv1d_autoencoder.keras", "lstm_forecaster": "lstm_forecaster.keras"}
@@ -53,11 +53,15 @@ def checked_file(folder: Path, name: str, digests: dict[str, str]) -> Path:
     """``folder/name`` if its SHA-256 is the one recorded at save time, else ``ArtifactError``."""
     path = folder / name
     if name not in digests:
-        raise ArtifactError(f"{path}: no digest recorded for it in metadata.json (a bundle from an older version? train again)")
+        raise ArtifactError(
+            f"{path}: no digest recorded for it in metadata.json (a bundle from an older version? train again)"
+        )
     if not path.is_file():
         raise ArtifactError(f"{path}: missing from the bundle")
     if file_digest(path) != digests[name]:
-        raise ArtifactError(f"{path}: refused: its SHA-256 differs from the one recorded when it was trained (modified since)")
+        raise ArtifactError(
+            f"{path}: refused: its SHA-256 differs from the one recorded when it was trained (modified since)"
+        )
     return path
 
 
@@ -111,11 +115,18 @@ class Bundle:
         self.lstm_forecaster.model.save(folder / KERAS_FILES["lstm_forecaster"])
         document = dict(self.metadata)
         forest = self.isolation_forest
-        document["isolation_forest"] = {"n_estimators": forest.n_estimators, "max_samples": forest.max_samples, "seed": forest.seed}
+        document["isolation_forest"] = {
+            "n_estimators": forest.n_estimators,
+            "max_samples": forest.max_samples,
+            "seed": forest.seed,
+        }
         document["digests"] = {name: file_digest(folder / name) for name in (FOREST_FILE, *KERAS_FILES.values())}
         document["calibrations"] = {name: dataclasses.asdict(c) for name, c in self.calibrations.items()}
         document["thresholds"] = self.thresholds
-        document["history"] = {"conv1d_autoencoder": self.conv1d_autoencoder.history, "lstm_forecaster": self.lstm_forecaster.history}
+        document["history"] = {
+            "conv1d_autoencoder": self.conv1d_autoencoder.history,
+            "lstm_forecaster": self.lstm_forecaster.history,
+        }
         (folder / "metadata.json").write_text(json.dumps(document, indent=2, sort_keys=True, default=str))
         archive_path(folder).unlink(missing_ok=True)  # shipped form of an earlier save: rebuilt from these files
         return folder
@@ -132,7 +143,9 @@ class Bundle:
         autoencoder.model = load_keras(k, checked_file(folder, KERAS_FILES["conv1d_autoencoder"], digests))
         lstm = LstmForecaster(history=document["history"]["lstm_forecaster"])
         lstm.model = load_keras(k, checked_file(folder, KERAS_FILES["lstm_forecaster"], digests))
-        calibrations = {name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document.pop("calibrations").items()}
+        calibrations = {
+            name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document.pop("calibrations").items()
+        }
         thresholds = document.pop("thresholds")
         document.pop("history")
         return cls(forest, autoencoder, lstm, calibrations, thresholds, document)

@@ -7,6 +7,7 @@ that is very sure outweighs two that see nothing, but no single model's scale do
 Thresholds are the ``threshold_quantile`` (default 0.99) of each model's, and the ensemble's,
 training scores: on clean data about 1 % of household-days are flagged.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

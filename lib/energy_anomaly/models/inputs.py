@@ -1,4 +1,5 @@
 """Detector inputs from ``gold/features`` rows (pandas): feature matrix, profiles, day windows."""
+
 from __future__ import annotations
 
 import warnings
@@ -6,7 +7,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.features.core import RELATIVE_FEATURES, SLOTS, values_matrix
+from energy_anomaly.catalog import RELATIVE_FEATURES
+from energy_anomaly.catalog import SLOTS_PER_DAY as SLOTS
+from energy_anomaly.features.core import values_matrix
 
 HISTORY_DAYS = 7
 # Floor of a spread of logs over a day's 7-day window, where the AE and LSTM scores are in units of
@@ -15,15 +18,14 @@ SPREAD_FLOOR = 0.1
 
 # Each day statistic against the household's own previous 28 days (see features.core): a day is
 # judged by how unlike its own household it is, so one forest serves households of any size.
-IF_FEATURES = RELATIVE_FEATURES
+IF_FEATURES = list(RELATIVE_FEATURES)  # a list: pandas reads a tuple as one column key
 
 
 def feature_matrix(features: pd.DataFrame) -> np.ndarray:
     """|IF_FEATURES|: how far each statistic is from the household's usual, in either direction.
 
     Theft lowers a day, a fault or a new appliance raises it: with magnitudes one isolation
-    split separates both tails, where signed values need one per side (on the standard
-    protocol: forest AUC-ROC 0.905 -> 0.913, AUC-PR 0.423 -> 0.442). A household's first days,
+    split separates both tails, where signed values need one per side. A household's first days,
     without 28 days of history, count as typical (0)."""
     return np.abs(features[IF_FEATURES].astype(float).fillna(0.0).to_numpy())
 

@@ -1,4 +1,5 @@
 """TensorFlow set-up shared by the Keras detectors: imported lazily, threads matched to the task."""
+
 from __future__ import annotations
 
 import os
@@ -40,13 +41,17 @@ class KerasDetector:
     def fit_model(self, model, x, y) -> None:
         """Fits ``model`` with early stopping on a 15 % validation split; keeps the best weights."""
         self.model = model
-        self.history = fit_with_early_stopping(model, x, y, epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed)
+        self.history = fit_with_early_stopping(
+            model, x, y, epochs=self.epochs, batch_size=self.batch_size, patience=self.patience, seed=self.seed
+        )
 
 
 def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patience: int, seed: int) -> dict[str, float]:
     k = keras(seed=seed)
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
-    history = model.fit(x, y, epochs=epochs, batch_size=batch_size, validation_split=0.15, shuffle=True, verbose=0, callbacks=[stop])
+    history = model.fit(
+        x, y, epochs=epochs, batch_size=batch_size, validation_split=0.15, shuffle=True, verbose=0, callbacks=[stop]
+    )
     return {
         "epochs": float(len(history.history["loss"])),
         "final_loss": float(history.history["loss"][-1]),
@@ -62,4 +67,6 @@ def infer(model, x, batch_size: int = 4096):
 
     if len(x) == 0:
         return np.zeros((0, *model.output_shape[1:]))
-    return np.concatenate([np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)])
+    return np.concatenate(
+        [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    )

@@ -12,16 +12,15 @@ units of how much this household's own days vary (the window's 7 days):
 - **shape**: the forecast error. An erratic household is not flagged for being erratic.
 - **level**: profiles are in household units (1 = the household's typical half-hour over the last
   28 days, ``features.core``), so a typical day totals 48. The forecast's own total is not the
-  yardstick: a 7-day forecast follows a level shift from its second day on (standard protocol:
-  level_shift AUC-ROC 0.56 -> 0.73 for this model).
+  yardstick: a 7-day forecast follows a level shift from its second day on.
 - **texture**: the mean step between consecutive half-hours (log1p). A forecast is smooth, so a day
   flattened to its mean or stuck on one value sits *closer* to it than a real, noisy day, and the
-  shape term cannot see it (h5 AUC-ROC 0.44 -> 0.99).
+  shape term cannot see it.
 
 Dividing level and texture by the household's own spread (instead of fixed weights) is what keeps
-a household whose days swing from being flagged for swinging: on the standard protocol this
-model's AUC-PR is 0.30 with fixed weights and 0.37 with the spread.
+a household whose days swing from being flagged for swinging.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ import pandas as pd
 
 from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, SPREAD_FLOOR, profile_matrix, windows_of
 from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
-
 
 DISPERSION_FLOOR = 1e-3
 TEXTURE_FLOOR = 1e-2
@@ -52,9 +50,13 @@ def forecast_error(actual: np.ndarray, expected: np.ndarray, windows: np.ndarray
     dispersion = ((history - history.mean(axis=1, keepdims=True)) ** 2).mean(axis=(1, 2))
     shape = ((_transform(expected) - day) ** 2).mean(axis=1)
     window_totals = np.log1p(np.clip(windows, 0.0, None).sum(axis=2))
-    level = (np.log1p(np.clip(actual, 0.0, None).sum(axis=1)) - np.log1p(float(SLOTS))) / (window_totals.std(axis=1) + SPREAD_FLOOR)
+    level = (np.log1p(np.clip(actual, 0.0, None).sum(axis=1)) - np.log1p(float(SLOTS))) / (
+        window_totals.std(axis=1) + SPREAD_FLOOR
+    )
     window_textures = _texture(history)
-    texture = (np.log(_texture(day)) - np.log(window_textures.mean(axis=1))) / (np.log(window_textures).std(axis=1) + SPREAD_FLOOR)
+    texture = (np.log(_texture(day)) - np.log(window_textures.mean(axis=1))) / (
+        np.log(window_textures).std(axis=1) + SPREAD_FLOOR
+    )
     return shape / (dispersion + DISPERSION_FLOOR) + level**2 + texture**2
 
 
@@ -78,7 +80,9 @@ class LstmForecaster(KerasDetector):
         only rows with ``is_train`` (default: all complete rows) are training targets."""
         keras(seed=self.seed)
         windows, target = _transform(windows_of(features)), _transform(profile_matrix(features))
-        train = features["is_train"].to_numpy(bool) if "is_train" in features else features["is_complete"].to_numpy(bool)
+        train = (
+            features["is_train"].to_numpy(bool) if "is_train" in features else features["is_complete"].to_numpy(bool)
+        )
         self.fit_model(build(), windows[train], target[train])
         return self
 
@@ -87,8 +91,13 @@ class LstmForecaster(KerasDetector):
         windows = windows_of(features) if windows is None else windows
         return np.expm1(infer(self.model, _transform(windows), batch_size))
 
-    def score(self, features: pd.DataFrame, batch_size: int = 4096, forecast: np.ndarray | None = None,
-              windows: np.ndarray | None = None) -> np.ndarray:
+    def score(
+        self,
+        features: pd.DataFrame,
+        batch_size: int = 4096,
+        forecast: np.ndarray | None = None,
+        windows: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Forecast error; pass ``forecast``/``windows`` when already computed for these rows."""
         windows = windows_of(features) if windows is None else windows
         expected = self.forecast(features, batch_size, windows) if forecast is None else forecast

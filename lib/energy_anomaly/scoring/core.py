@@ -1,15 +1,15 @@
 """Scores one household's days (pandas): the body of the per-household Spark scoring."""
+
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.models import ENSEMBLE, MODELS
+from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import profile_matrix
 
 TOP_SLOTS = 3
-SCORED_MODELS = (*MODELS, ENSEMBLE)
 # Households per model call. A call's memory (7-day windows, reconstructions, forecasts) follows
 # its rows, so a Spark group is scored in calls of this many households. That way a worker's
 # memory does not grow with the group, which at the London shape holds 1/16 of all households.
@@ -48,7 +48,9 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
     return out[keep].reset_index(drop=True)
 
 
-def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, households_per_call: int = HOUSEHOLDS_PER_CALL) -> pd.DataFrame:
+def score_in_calls(
+    frame: pd.DataFrame, bundle: Bundle, start, end, households_per_call: int = HOUSEHOLDS_PER_CALL
+) -> pd.DataFrame:
     """``score_households`` over whole households, ``households_per_call`` at a time (same rows:
     every score depends only on its own household's days)."""
     households = frame["household_id"].unique()
@@ -56,5 +58,6 @@ def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, households_p
         return score_households(frame, bundle, start, end)
     calls = np.array_split(households, int(np.ceil(len(households) / households_per_call)))
     return pd.concat(
-        [score_households(frame[frame["household_id"].isin(call)], bundle, start, end) for call in calls], ignore_index=True
+        [score_households(frame[frame["household_id"].isin(call)], bundle, start, end) for call in calls],
+        ignore_index=True,
     )

@@ -5,11 +5,11 @@ Python worker (a module-level cache keyed by its version), with TensorFlow on on
 task. Work is grouped by household: each group sees its household's days plus the 7 days before
 the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,20 +19,15 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from energy_anomaly import schemas, tables
-from energy_anomaly.features.stage import GOLD_FEATURES
-from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
-from energy_anomaly.models import MODELS
+from energy_anomaly import catalog, tables
+from energy_anomaly.catalog import MODELS, SCORED_MODELS, SLOT_MINUTES
 from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.scoring.core import SCORED_MODELS, score_in_calls
-from energy_anomaly.training.sample import filter_period
+from energy_anomaly.periods import filter_period, in_period
+from energy_anomaly.scoring.core import score_in_calls
 
 logger = logging.getLogger(__name__)
 
-SCORES = "gold/anomaly_scores"
-ANOMALIES = "gold/anomalies"
-SLOT_MINUTES = 30
 
 WIDE = T.StructType(
     [
@@ -46,14 +41,15 @@ WIDE = T.StructType(
     ]
 )
 
+# TensorFlow threads per Python worker: Spark already runs one task per core.
+WORKER_THREADS = 1
 _BUNDLES: dict[str, Bundle] = {}
 
 
 def worker_bundle(name: str) -> Bundle:
     """The bundle shipped with addArchive (unpacked by Spark on each node), loaded once per Python worker process."""
     if name not in _BUNDLES:
-        threads = int(os.environ.get("ENERGY_ANOMALY_TASK_CPUS", "1"))
-        _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=threads)
+        _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=WORKER_THREADS)
     return _BUNDLES[name]
 
 
@@ -81,7 +77,9 @@ def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) ->
     """Wide rows -> one row per household-day and model (the contract's anomaly_scores)."""
     per_model = F.array(
         *[
-            F.struct(F.lit(m).alias("model"), F.col(f"score_{m}").alias("score"), F.lit(thresholds[m]).alias("threshold"))
+            F.struct(
+                F.lit(m).alias("model"), F.col(f"score_{m}").alias("score"), F.lit(thresholds[m]).alias("threshold")
+            )
             for m in SCORED_MODELS
         ]
     )
@@ -90,7 +88,7 @@ def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) ->
         .withColumn("is_anomaly", F.col("score") > F.col("threshold"))
         .withColumn("model_version", F.lit(version))
         .withColumn("month", F.trunc("day", "month"))
-        .select(*schemas.GOLD_SCORES.fieldNames())
+        .select(*catalog.GOLD_SCORES.schema.fieldNames())
     )
 
 
@@ -98,56 +96,72 @@ def slot_time(slot: F.Column) -> F.Column:
     return F.format_string("%02d:%02d", (slot * SLOT_MINUTES / 60).cast("int"), slot * SLOT_MINUTES % 60)
 
 
-def to_anomalies(wide_df: DataFrame, households_df: DataFrame, model: str, thresholds: dict[str, float], version: str) -> DataFrame:
+def to_anomalies(
+    wide_df: DataFrame, households_df: DataFrame, model: str, thresholds: dict[str, float], version: str
+) -> DataFrame:
     """Flagged household-days of ``model`` with what an analyst needs to act."""
     households = households_df.select("household_id", "tariff", "acorn_group")
     flagged = wide_df.where(F.col(f"score_{model}") > thresholds[model])
     return (
         flagged.join(households, "household_id", how="left")
         .select(
-            "household_id", "day",
+            "household_id",
+            "day",
             F.lit(model).alias("model"),
             F.col(f"score_{model}").alias("score"),
             F.lit(thresholds[model]).alias("threshold"),
-            "actual_kwh", "expected_kwh",
+            "actual_kwh",
+            "expected_kwh",
             (F.col("actual_kwh") - F.col("expected_kwh")).alias("deviation_kwh"),
             F.transform("top_slots", slot_time).alias("top_deviating_times"),
             "top_deviation_kwh",
             *[F.col(f"score_{m}") for m in MODELS],
-            "tariff", "acorn_group",
+            "tariff",
+            "acorn_group",
             F.lit(version).alias("model_version"),
             F.trunc("day", "month").alias("month"),
         )
-        .select(*schemas.GOLD_ANOMALIES.fieldNames())
+        .select(*catalog.GOLD_ANOMALIES.schema.fieldNames())
     )
 
 
-def run_score(spark: SparkSession, warehouse: str, bundle_path: str | Path, *, start: dt.date, end: dt.date, flag_model: str = "ensemble") -> ScoreResult:
+def run_score(
+    spark: SparkSession,
+    warehouse: str,
+    bundle_path: str | Path,
+    *,
+    start: dt.date,
+    end: dt.date,
+    flag_model: str = "ensemble",
+) -> ScoreResult:
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
     archive = archive_bundle(bundle_path)
     spark.sparkContext.addArchive(str(archive))
-    features = tables.read_table(spark, warehouse, GOLD_FEATURES)
-    households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
+    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     wide = score_wide(features, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        period = F.col("day").between(F.lit(start), F.lit(end))
-        before = {table: tables.table_version(spark, tables.table_path(warehouse, table)) for table in (SCORES, ANOMALIES)}
-        scores_path = tables.replace_where(
-            to_scores(wide, thresholds, version), warehouse, SCORES, schemas.GOLD_SCORES, period, partition_by=("month",)
-        )
+        period = in_period(start, end)
+        before = {
+            table: tables.table_version(spark, tables.table_path(warehouse, table))
+            for table in (catalog.GOLD_SCORES, catalog.GOLD_ANOMALIES)
+        }
+        scores_path = tables.replace_where(to_scores(wide, thresholds, version), warehouse, catalog.GOLD_SCORES, period)
         anomalies_path = tables.replace_where(
-            to_anomalies(wide, households, flag_model, thresholds, version), warehouse, ANOMALIES, schemas.GOLD_ANOMALIES, period,
-            partition_by=("month",),
+            to_anomalies(wide, households, flag_model, thresholds, version),
+            warehouse,
+            catalog.GOLD_ANOMALIES,
+            period,
         )
     finally:
         wide.unpersist()
-    score_rows = tables.rows_written(spark, scores_path, before=before[SCORES])
+    score_rows = tables.rows_written(spark, scores_path, before=before[catalog.GOLD_SCORES])
     return ScoreResult(
         days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
         score_rows=score_rows,
-        anomalies=tables.rows_written(spark, anomalies_path, before=before[ANOMALIES]),
+        anomalies=tables.rows_written(spark, anomalies_path, before=before[catalog.GOLD_ANOMALIES]),
         version=version,
     )

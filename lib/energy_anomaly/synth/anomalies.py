@@ -12,11 +12,12 @@ Detection in AMI Using Customers' Consumption Patterns", IEEE Trans. Smart Grid 
 | ``h4`` | the day's mean × a random factor per reading | factors ~ U(0.1, 0.8) each |
 | ``h5`` | the day's mean at every reading | — |
 | ``h6`` | the day reversed in time | — |
-| ``spike`` | a few readings many times normal | count ~ U{1..3}, multiplier ~ U(5, 15) of max(reading, day mean), capped at 12 kWh |
+| ``spike`` | a few readings many times normal | 1-3 readings × U(5, 15) of max(reading, day mean), ≤ 12 kWh |
 | ``stuck`` | one value repeated for hours | start slot, duration ~ U{6..16} half-hours (3–8 h) |
 | ``outage`` | the whole day zero | — |
 | ``level_shift`` | several consecutive days scaled | n_days ~ U{3..7}, factor ~ U(0.3, 0.6) or U(1.6, 2.5) |
 """
+
 from __future__ import annotations
 
 from typing import Callable
@@ -90,11 +91,21 @@ def draw_level_shift(rng: np.random.Generator) -> Params:
 
 
 DAY_ANOMALIES: dict[str, Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, Params]]] = {
-    "h1": h1, "h2": h2, "h3": h3, "h4": h4, "h5": h5, "h6": h6,
-    "spike": spike, "stuck": stuck, "outage": outage,
+    "h1": h1,
+    "h2": h2,
+    "h3": h3,
+    "h4": h4,
+    "h5": h5,
+    "h6": h6,
+    "spike": spike,
+    "stuck": stuck,
+    "outage": outage,
 }
 LEVEL_SHIFT = "level_shift"
 ANOMALY_TYPES = (*DAY_ANOMALIES, LEVEL_SHIFT)
 LEVEL_SHIFT_MIN_DAYS, LEVEL_SHIFT_MAX_DAYS = 3, 7
 # Household-days one pick of each type labels on average: what balancing the types by days needs.
-DAYS_PER_PICK = {**{kind: 1.0 for kind in DAY_ANOMALIES}, LEVEL_SHIFT: (LEVEL_SHIFT_MIN_DAYS + LEVEL_SHIFT_MAX_DAYS) / 2}
+DAYS_PER_PICK = {
+    **{kind: 1.0 for kind in DAY_ANOMALIES},
+    LEVEL_SHIFT: (LEVEL_SHIFT_MIN_DAYS + LEVEL_SHIFT_MAX_DAYS) / 2,
+}

@@ -4,9 +4,9 @@ On complete household-days of the period both cover: daily-total quantiles (5/50
 48-slot profile per season (relative L1 distance), the weekday/weekend ratio of mean daily totals,
 and the share of zero readings.
 """
+
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -28,20 +28,20 @@ class Stats:
     zero_share: float
 
 
-def filter_period(readings: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
-    return readings.where(F.to_date("ts").between(F.lit(start), F.lit(end)))
-
-
 def stats(readings: DataFrame) -> Stats:
     days = complete_days(readings).cache()
     summary = days.agg(
         F.count(F.lit(1)).alias("days"),
         F.percentile("daily_kwh", list(QUANTILES)).alias("q"),
-        (F.avg(F.when(~is_weekend(F.col("day")), F.col("daily_kwh"))) / F.avg(F.when(is_weekend(F.col("day")), F.col("daily_kwh")))).alias("ratio"),
+        (
+            F.avg(F.when(~is_weekend(F.col("day")), F.col("daily_kwh")))
+            / F.avg(F.when(is_weekend(F.col("day")), F.col("daily_kwh")))
+        ).alias("ratio"),
     ).first()
     by_slot = (
         days.select(season(F.col("day")).alias("season"), F.posexplode("kwh").alias("slot", "kwh"))
-        .groupBy("season", "slot").agg(F.avg("kwh").alias("mean"))
+        .groupBy("season", "slot")
+        .agg(F.avg("kwh").alias("mean"))
         .collect()
     )
     profiles: dict[str, list[float]] = {}
@@ -62,12 +62,23 @@ def profile_distance(generated: list[float], real: list[float]) -> float:
 
 def distances(real: Stats, generated: Stats) -> list[tuple[str, float, float, float]]:
     """(metric, real, generated, relative distance) rows."""
-    rows = [(f"daily kWh q{int(q * 100)}", r, g, relative(g, r)) for q, r, g in zip(QUANTILES, real.quantiles, generated.quantiles)]
+    rows = [
+        (f"daily kWh q{int(q * 100)}", r, g, relative(g, r))
+        for q, r, g in zip(QUANTILES, real.quantiles, generated.quantiles)
+    ]
     for name in SEASONS:
         if name in real.profiles and name in generated.profiles:
             r, g = real.profiles[name], generated.profiles[name]
             rows.append((f"{name} mean profile (L1)", sum(r) / len(r), sum(g) / len(g), profile_distance(g, r)))
-    rows.append(("weekday/weekend ratio", real.weekday_weekend_ratio, generated.weekday_weekend_ratio,
-                 relative(generated.weekday_weekend_ratio, real.weekday_weekend_ratio)))
-    rows.append(("share of zero readings", real.zero_share, generated.zero_share, abs(generated.zero_share - real.zero_share)))
+    rows.append(
+        (
+            "weekday/weekend ratio",
+            real.weekday_weekend_ratio,
+            generated.weekday_weekend_ratio,
+            relative(generated.weekday_weekend_ratio, real.weekday_weekend_ratio),
+        )
+    )
+    rows.append(
+        ("share of zero readings", real.zero_share, generated.zero_share, abs(generated.zero_share - real.zero_share))
+    )
     return rows

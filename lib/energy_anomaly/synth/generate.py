@@ -10,6 +10,7 @@ a day factor and per-slot noise. No driver-side loop over households or days.
 Raw quirks, at the rates of the real Datastore file (see ``Quirks``): missing readings, missing
 whole days, duplicated rows, ``Null`` readings (CSV only: ingest quarantines them).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,7 +53,9 @@ def household_plan(spark: SparkSession, info: DataFrame, n_info: int, shape: Sha
     takes row (i mod n_info) + 1, so tariff and ACORN proportions are the real ones."""
     span = (shape.end - shape.start).days
     hh = F.col("id")
-    join = F.least(F.floor(F.pow(uniform(seed, "join", hh), F.lit(1.5)) * shape.join_window_days), F.lit(span)).cast("int")
+    join = F.least(F.floor(F.pow(uniform(seed, "join", hh), F.lit(1.5)) * shape.join_window_days), F.lit(span)).cast(
+        "int"
+    )
     stays = F.floor((span - join) * (0.3 + 0.6 * uniform(seed, "stay", hh))).cast("int")
     leave = F.when(uniform(seed, "leaves", hh) < shape.leave_share, join + stays).otherwise(F.lit(span))
     plan = spark.range(shape.households).select(
@@ -78,7 +81,11 @@ def household_days(plan: DataFrame, seed: int, quirks: Quirks, n_partitions: int
     day = F.explode(F.sequence("first_day", "last_day")).alias("day")
     days = plan.repartition(n_partitions, "household_id").select("*", day)
     is_missing_day = uniform(seed, "missing_day", F.col("household_id"), F.col("day")) < quirks.missing_day
-    return days.where(~is_missing_day).withColumn("month", F.month("day")).withColumn("is_weekend", is_weekend(F.col("day")))
+    return (
+        days.where(~is_missing_day)
+        .withColumn("month", F.month("day"))
+        .withColumn("is_weekend", is_weekend(F.col("day")))
+    )
 
 
 def with_profiles(days: DataFrame, library: DataFrame, shape: Shape, seed: int) -> DataFrame:
@@ -103,13 +110,19 @@ def to_readings(profiled: DataFrame, seed: int, quirks: Quirks) -> DataFrame:
     ).withColumn("ts", F.col("day").cast("timestamp") + F.make_dt_interval(mins=F.col("slot") * 30))
     key = [F.col("household_id"), F.col("ts")]
     kept = rows.where(uniform(seed, "missing", *key) >= quirks.missing_reading)
-    copies = F.when(uniform(seed, "dup", *key) < quirks.duplicate, F.array(F.lit(0), F.lit(1))).otherwise(F.array(F.lit(0)))
-    return kept.select("*", F.explode(copies).alias("copy")).withColumn(
-        "is_null", uniform(seed, "null", *key) < quirks.null_reading
-    ).select("household_id", "tariff", "acorn", "acorn_group", "ts", "kwh", "is_null")
+    copies = F.when(uniform(seed, "dup", *key) < quirks.duplicate, F.array(F.lit(0), F.lit(1))).otherwise(
+        F.array(F.lit(0))
+    )
+    return (
+        kept.select("*", F.explode(copies).alias("copy"))
+        .withColumn("is_null", uniform(seed, "null", *key) < quirks.null_reading)
+        .select("household_id", "tariff", "acorn", "acorn_group", "ts", "kwh", "is_null")
+    )
 
 
-def generate_readings(plan: DataFrame, library: DataFrame, n_templates: int, shape: Shape, quirks: Quirks, seed: int) -> DataFrame:
+def generate_readings(
+    plan: DataFrame, library: DataFrame, n_templates: int, shape: Shape, quirks: Quirks, seed: int
+) -> DataFrame:
     plan = plan.transform(with_templates, n_templates)
     n_partitions = max(2, -(-shape.households // HOUSEHOLDS_PER_PARTITION))
     return (
@@ -117,4 +130,3 @@ def generate_readings(plan: DataFrame, library: DataFrame, n_templates: int, sha
         .transform(with_profiles, library, shape, seed)
         .transform(to_readings, seed, quirks)
     )
-

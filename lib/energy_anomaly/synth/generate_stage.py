@@ -1,4 +1,5 @@
 """The ``generate`` command: LCL-shaped data as raw CSV (either layout) or straight into bronze."""
+
 from __future__ import annotations
 
 import logging
@@ -7,12 +8,12 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from energy_anomaly import schemas, tables
+from energy_anomaly import catalog, tables
 from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.parse import select_readings
 from energy_anomaly.ingest.sources import discover
-from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE, READINGS, parse_sources, read_lines, replace_bronze_readings
+from energy_anomaly.ingest.stage import parse_sources, read_lines, replace_bronze_readings
 from energy_anomaly.synth.generate import Quirks, Shape, generate_readings, household_plan
 from energy_anomaly.synth.profiles import profile_library
 
@@ -31,7 +32,9 @@ class GenerateResult:
 
 
 def numbered_households(spark: SparkSession, households_path: list[str]) -> tuple[DataFrame, int]:
-    info = select_households(parse_household_lines(read_lines(spark, [s.path for s in discover(spark, households_path)])))
+    info = select_households(
+        parse_household_lines(read_lines(spark, [s.path for s in discover(spark, households_path)]))
+    )
     rows = sorted(info.collect(), key=lambda r: r.household_id)  # ~5.6k rows
     if not rows:
         raise EnergyAnomalyError("household information has no valid rows")
@@ -49,7 +52,9 @@ def block_of(household_id: F.Column) -> F.Column:
 
 
 def _kwh_text() -> F.Column:
-    return F.when(F.col("is_null"), F.lit(NULL_TEXT)).otherwise(F.concat(F.lit(" "), F.format_string("%.3f", "kwh"), F.lit(" ")))
+    return F.when(F.col("is_null"), F.lit(NULL_TEXT)).otherwise(
+        F.concat(F.lit(" "), F.format_string("%.3f", "kwh"), F.lit(" "))
+    )
 
 
 def _csv_lines(readings: DataFrame, layout: str) -> DataFrame:
@@ -59,19 +64,30 @@ def _csv_lines(readings: DataFrame, layout: str) -> DataFrame:
         cols = [F.col("household_id").alias("LCLid"), ts.alias("tstp"), _kwh_text().alias("energy(kWh/hh)")]
     else:
         cols = [
-            F.col("household_id").alias("LCLid"), F.col("tariff").alias("stdorToU"),
-            F.concat(ts, F.lit(".0000000")).alias("DateTime"), _kwh_text().alias("KWH/hh (per half hour) "),
-            F.col("acorn").alias("Acorn"), F.col("acorn_group").alias("Acorn_grouped"),
+            F.col("household_id").alias("LCLid"),
+            F.col("tariff").alias("stdorToU"),
+            F.concat(ts, F.lit(".0000000")).alias("DateTime"),
+            _kwh_text().alias("KWH/hh (per half hour) "),
+            F.col("acorn").alias("Acorn"),
+            F.col("acorn_group").alias("Acorn_grouped"),
         ]
     return readings.select(block.alias("block"), "household_id", "ts", *cols)
 
 
 def write_csv(readings: DataFrame, out: str, layout: str, compression: str) -> None:
-    lines = _csv_lines(readings, layout).repartition("block").sortWithinPartitions("household_id", "ts").drop("household_id", "ts")
+    lines = (
+        _csv_lines(readings, layout)
+        .repartition("block")
+        .sortWithinPartitions("household_id", "ts")
+        .drop("household_id", "ts")
+    )
     (
-        lines.write.mode("overwrite").partitionBy("block")
-        .option("header", True).option("compression", compression)
-        .option("ignoreLeadingWhiteSpace", False).option("ignoreTrailingWhiteSpace", False)
+        lines.write.mode("overwrite")
+        .partitionBy("block")
+        .option("header", True)
+        .option("compression", compression)
+        .option("ignoreLeadingWhiteSpace", False)
+        .option("ignoreTrailingWhiteSpace", False)
         .csv(f"{out}/halfhourly")
     )
 
@@ -79,14 +95,27 @@ def write_csv(readings: DataFrame, out: str, layout: str, compression: str) -> N
 def write_household_info(plan: DataFrame, out: str) -> None:
     block = block_of(F.col("household_id"))
     plan.select(
-        F.col("household_id").alias("LCLid"), F.col("tariff").alias("stdorToU"), F.col("acorn").alias("Acorn"),
-        F.col("acorn_group").alias("Acorn_grouped"), block.alias("file"),
+        F.col("household_id").alias("LCLid"),
+        F.col("tariff").alias("stdorToU"),
+        F.col("acorn").alias("Acorn"),
+        F.col("acorn_group").alias("Acorn_grouped"),
+        block.alias("file"),
     ).coalesce(1).orderBy("LCLid").write.mode("overwrite").option("header", True).csv(f"{out}/households")
 
 
 def run_generate(
-    spark: SparkSession, *, out_format: str, out: str, warehouse: str, profiles: list[str], households_info: list[str],
-    shape: Shape, seed: int, max_kwh: float, compression: str = "none", quirks: Quirks = Quirks(),
+    spark: SparkSession,
+    *,
+    out_format: str,
+    out: str,
+    warehouse: str,
+    profiles: list[str],
+    households_info: list[str],
+    shape: Shape,
+    seed: int,
+    max_kwh: float,
+    compression: str = "none",
+    quirks: Quirks = Quirks(),
 ) -> GenerateResult:
     if out_format not in FORMATS:
         raise EnergyAnomalyError(f"unknown --format {out_format!r}: one of {', '.join(FORMATS)}")
@@ -100,11 +129,15 @@ def run_generate(
     readings = readings.observe(counted, F.count(F.lit(1)).alias("rows"))
     if out_format == "bronze":
         source = f"generated:seed={seed}"
-        bronze = readings.where(~F.col("is_null")).select("household_id", "ts", "kwh", F.lit(source).alias("source_file"))
+        bronze = readings.where(~F.col("is_null")).select(
+            "household_id", "ts", "kwh", F.lit(source).alias("source_file")
+        )
         replace_bronze_readings(bronze, warehouse, [source])
-        households = plan.select("household_id", "tariff", "acorn", "acorn_group", F.lit(None).cast("string").alias("block"))
-        tables.overwrite(households, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
-        where = f"{tables.table_path(warehouse, READINGS)} (source_file = '{source}')"
+        households = plan.select(
+            "household_id", "tariff", "acorn", "acorn_group", F.lit(None).cast("string").alias("block")
+        )
+        tables.overwrite(households, warehouse, catalog.SILVER_HOUSEHOLDS)
+        where = f"{tables.table_path(warehouse, catalog.BRONZE_READINGS)} (source_file = '{source}')"
     else:
         write_csv(readings, out, out_format, compression)
         write_household_info(plan, out)

@@ -8,6 +8,7 @@ days are picked at the rate that makes ``rate`` the expected share of labelled h
 A ``level_shift`` picked on day d scales d and the following ``n_days - 1`` days (within the
 period) that were not picked themselves.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,7 +28,16 @@ def day_rng(seed: int, household_id: str, day: dt.date) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(household_id.encode()), day.toordinal()])
 
 
-def plan_days(household_id: str, days: Iterable[dt.date], *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]):
+def plan_days(
+    household_id: str,
+    days: Iterable[dt.date],
+    *,
+    seed: int,
+    rate: float,
+    start: dt.date,
+    end: dt.date,
+    types: tuple[str, ...],
+):
     """{day: (anomaly_type, rng)} for the picked days of one household."""
     weights = np.array([1.0 / DAYS_PER_PICK[kind] for kind in types])
     pick_rate = rate * weights.sum() / len(types)  # = rate / (labelled days per pick)
@@ -43,7 +53,15 @@ def plan_days(household_id: str, days: Iterable[dt.date], *, seed: int, rate: fl
     return plan
 
 
-def inject_household(readings: pd.DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...] = ANOMALY_TYPES) -> tuple[pd.DataFrame, pd.DataFrame]:
+def inject_household(
+    readings: pd.DataFrame,
+    *,
+    seed: int,
+    rate: float,
+    start: dt.date,
+    end: dt.date,
+    types: tuple[str, ...] = ANOMALY_TYPES,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One household's readings (``household_id``, ``ts``, ``kwh``, ...) -> (changed readings, labels)."""
     unknown = set(types) - set(ANOMALY_TYPES)
     if unknown:
@@ -73,7 +91,14 @@ def inject_household(readings: pd.DataFrame, *, seed: int, rate: float, start: d
         rows = np.flatnonzero((day_of_row == day).to_numpy())
         if len(rows):
             kwh[rows] = kwh[rows] * factor
-            labels.append((household_id, day, LEVEL_SHIFT, {"factor": factor, "n_days": n_days, "first_day_ordinal": float(first.toordinal())}))
+            labels.append(
+                (
+                    household_id,
+                    day,
+                    LEVEL_SHIFT,
+                    {"factor": factor, "n_days": n_days, "first_day_ordinal": float(first.toordinal())},
+                )
+            )
     out["kwh"] = kwh
     label_frame = pd.DataFrame(
         [(h, d, k, json.dumps(p, sort_keys=True), seed) for h, d, k, p in labels], columns=LABEL_COLUMNS
@@ -81,7 +106,9 @@ def inject_household(readings: pd.DataFrame, *, seed: int, rate: float, start: d
     return out, label_frame.sort_values("day", kind="stable").reset_index(drop=True)
 
 
-def inject_frame(frame: pd.DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]) -> pd.DataFrame:
+def inject_frame(
+    frame: pd.DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]
+) -> pd.DataFrame:
     """``applyInPandas`` body: one household's rows, returned with ``anomaly_type``/``anomaly_params``
     set on the rows of labelled days (null elsewhere)."""
     changed, labels = inject_household(frame, seed=seed, rate=rate, start=start, end=end, types=types)

@@ -6,6 +6,7 @@ Delta input is a table with ``household_id``, ``ts``, ``kwh`` (e.g. ``bronze/rea
 output has the same columns. Labels go to ``--labels`` in the same format as the output.
 Outputs are replaced, never appended, so a re-run with the same seed gives the same files.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,12 +17,12 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from energy_anomaly import catalog
 from energy_anomaly.errors import InputFileError
 from energy_anomaly.ingest.parse import is_rejected, select_readings
 from energy_anomaly.ingest.sources import discover
 from energy_anomaly.ingest.stage import parse_sources
 from energy_anomaly.synth.spark_inject import select_labels, with_injected_anomalies
-from energy_anomaly import schemas
 from energy_anomaly.tables import check_schema, table_exists
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,17 @@ def write_csv(readings: DataFrame, path: str) -> None:
 
 
 def run_inject(
-    spark: SparkSession, *, input_path: str, output_path: str, labels_path: str, seed: int, rate: float,
-    start: dt.date, end: dt.date, types: tuple[str, ...], max_kwh: float,
+    spark: SparkSession,
+    *,
+    input_path: str,
+    output_path: str,
+    labels_path: str,
+    seed: int,
+    rate: float,
+    start: dt.date,
+    end: dt.date,
+    types: tuple[str, ...],
+    max_kwh: float,
 ) -> InjectResult:
     readings, is_delta, not_carried = read_input(spark, input_path, max_kwh)
     columns = readings.columns
@@ -68,14 +78,19 @@ def run_inject(
         StorageLevel.MEMORY_AND_DISK
     )
     try:
-        labels = check_schema(select_labels(injected, seed), schemas.LABELS, "labels")
+        labels = check_schema(select_labels(injected, seed), catalog.LABELS, "labels")
         if is_delta:
-            injected.select(*columns).write.format("delta").mode("overwrite").option("overwriteSchema", True).save(output_path)
+            injected.select(*columns).write.format("delta").mode("overwrite").option("overwriteSchema", True).save(
+                output_path
+            )
             labels.write.format("delta").mode("overwrite").option("overwriteSchema", True).save(labels_path)
         else:
             write_csv(injected.select(*columns), output_path)
             labels.orderBy("household_id", "day").write.mode("overwrite").option("header", True).csv(labels_path)
-        counts = {r["anomaly_type"]: r["n"] for r in labels.groupBy("anomaly_type").agg(F.count(F.lit(1)).alias("n")).collect()}
+        counts = {
+            r["anomaly_type"]: r["n"]
+            for r in labels.groupBy("anomaly_type").agg(F.count(F.lit(1)).alias("n")).collect()
+        }
         n_readings = injected.count()
     finally:
         injected.unpersist()

@@ -4,6 +4,7 @@ Real readings (any LCL layout, or a readings table) go through the clean stage's
 only complete days with no imputed value are kept, and only households with days in every month
 and both day types, so every (template, month, weekend) key has real days to draw from.
 """
+
 from __future__ import annotations
 
 from pyspark.sql import DataFrame
@@ -27,7 +28,9 @@ def complete_days(readings_df: DataFrame) -> DataFrame:
         .transform(to_grid, 0)
         .transform(to_daily)
     )
-    return daily.where(F.col("is_complete") & (F.col("n_imputed") == 0)).select("household_id", "day", "kwh", "daily_kwh")
+    return daily.where(F.col("is_complete") & (F.col("n_imputed") == 0)).select(
+        "household_id", "day", "kwh", "daily_kwh"
+    )
 
 
 def profile_library(readings_df: DataFrame) -> DataFrame:

@@ -1,5 +1,6 @@
 """Deterministic pseudo-random Columns from hashes: same seed and keys, same value, whatever the
 partitioning (``F.rand`` depends on partition layout, so it cannot give reproducible data)."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """Spark wrapper of the injector: per-household ``applyInPandas`` over readings."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,7 +12,9 @@ from pyspark.sql import types as T
 from energy_anomaly.synth.inject import inject_frame
 
 
-def with_injected_anomalies(readings_df: DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]) -> DataFrame:
+def with_injected_anomalies(
+    readings_df: DataFrame, *, seed: int, rate: float, start: dt.date, end: dt.date, types: tuple[str, ...]
+) -> DataFrame:
     """Readings (``household_id``, ``ts``, ``kwh``, any other columns kept) with anomalies planted,
     plus ``anomaly_type`` and ``anomaly_params`` on the rows of labelled days."""
     schema = T.StructType(

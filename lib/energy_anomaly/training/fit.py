@@ -1,6 +1,7 @@
 """Fits the bundle on a pandas training sample (no Spark): detectors on a fit split, calibration
 and thresholds on a held-out split of households, so thresholds are not set on data the models
 have memorised."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.models import ENSEMBLE, MODELS
+from energy_anomaly.catalog import ENSEMBLE, MODELS
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.bundle import Bundle, version_of
 from energy_anomaly.models.ensemble import Calibration, ensemble_score, threshold
@@ -23,7 +24,9 @@ def is_calibration_household(household_id: str, seed: int) -> bool:
     return (zlib.crc32(f"{seed}:{household_id}".encode()) % 1000) < CALIBRATION_SHARE * 1000
 
 
-def fit_bundle(sample: pd.DataFrame, *, seed: int, threshold_quantile: float, train_start: dt.date, train_end: dt.date, epochs: int) -> Bundle:
+def fit_bundle(
+    sample: pd.DataFrame, *, seed: int, threshold_quantile: float, train_start: dt.date, train_end: dt.date, epochs: int
+) -> Bundle:
     """``sample``: sampled complete days with features, ``profile`` and ``history`` (7 × 48)."""
     sample = sample.sort_values(["household_id", "day"]).reset_index(drop=True)
     held_out = sample["household_id"].map(lambda h: is_calibration_household(h, seed)).to_numpy(bool)
@@ -46,7 +49,10 @@ def fit_bundle(sample: pd.DataFrame, *, seed: int, threshold_quantile: float, tr
         "fit_days": int(len(fit_part)),
         "calibration_days": int(len(calibration_part)),
         "households": int(sample["household_id"].nunique()),
-        "strata": {f"{k[0]}|{k[1]}|{k[2]}": int(v) for k, v in sample.groupby(["acorn_group", "tariff", "season"]).size().items()},
+        "strata": {
+            f"{k[0]}|{k[1]}|{k[2]}": int(v)
+            for k, v in sample.groupby(["acorn_group", "tariff", "season"]).size().items()
+        },
         "seed": seed,
         "threshold_quantile": threshold_quantile,
         "epochs_max": epochs,
@@ -54,7 +60,10 @@ def fit_bundle(sample: pd.DataFrame, *, seed: int, threshold_quantile: float, tr
             "conv1d_autoencoder": detectors["conv1d_autoencoder"].history,
             "lstm_forecaster": detectors["lstm_forecaster"].history,
         },
-        "isolation_forest": {"n_estimators": detectors["isolation_forest"].n_estimators, "max_samples": detectors["isolation_forest"].max_samples},
+        "isolation_forest": {
+            "n_estimators": detectors["isolation_forest"].n_estimators,
+            "max_samples": detectors["isolation_forest"].max_samples,
+        },
     }
     metadata["model_version"] = version_of({**metadata, "thresholds": thresholds})
     return Bundle(calibrations=calibrations, thresholds=thresholds, metadata=metadata, **detectors)

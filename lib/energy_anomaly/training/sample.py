@@ -4,6 +4,7 @@ Complete household-days of the training period; in each stratum the first ``per_
 in hash order of (seed, household, day), so the sample is reproducible and spread over
 households. Households without information fall in the ``Unknown`` group and tariff.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,12 +13,9 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from energy_anomaly.ingest.households import UNKNOWN_GROUP
+from energy_anomaly.periods import filter_period
 
 STRATUM = ("acorn_group", "tariff", "season")
-
-
-def filter_period(features_df: DataFrame, start: dt.date, end: dt.date) -> DataFrame:
-    return features_df.where(F.col("day").between(F.lit(start), F.lit(end)))
 
 
 def with_strata(features_df: DataFrame, households_df: DataFrame) -> DataFrame:
@@ -29,7 +27,9 @@ def with_strata(features_df: DataFrame, households_df: DataFrame) -> DataFrame:
     )
 
 
-def stratified_sample(features_df: DataFrame, households_df: DataFrame, *, start: dt.date, end: dt.date, per_stratum: int, seed: int) -> DataFrame:
+def stratified_sample(
+    features_df: DataFrame, households_df: DataFrame, *, start: dt.date, end: dt.date, per_stratum: int, seed: int
+) -> DataFrame:
     """(household_id, day, acorn_group, tariff, season) of the sampled training days."""
     order = F.xxhash64(F.lit(seed), F.col("household_id"), F.col("day"))
     in_stratum = Window.partitionBy(*STRATUM).orderBy(order, "household_id", "day")

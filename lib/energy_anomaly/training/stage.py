@@ -3,6 +3,7 @@
 The sample is drawn on Spark; each sampled day gets its previous 7 days' profiles from its
 household's rows (per-household pandas); the sample is collected and fitted on the driver.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,20 +17,26 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from energy_anomaly import schemas, tables
+from energy_anomaly import catalog, tables
 from energy_anomaly.errors import EnergyAnomalyError
-from energy_anomaly.features.stage import GOLD_FEATURES
-from energy_anomaly.ingest.stage import HOUSEHOLDS_TABLE
 from energy_anomaly.models.inputs import HISTORY_DAYS, day_windows
+from energy_anomaly.periods import filter_period
 from energy_anomaly.training.fit import fit_bundle
-from energy_anomaly.training.sample import STRATUM, filter_period, stratified_sample
+from energy_anomaly.training.sample import STRATUM, stratified_sample
 
 logger = logging.getLogger(__name__)
 
 TRAINING_ROWS = T.StructType(
-    schemas.GOLD_FEATURES.fields
-    + [T.StructField(name, T.StringType(), True) for name in STRATUM if name not in schemas.GOLD_FEATURES.fieldNames()]
-    + [T.StructField("is_sampled", T.BooleanType(), False), T.StructField("history", T.ArrayType(T.DoubleType()), False)]
+    catalog.GOLD_FEATURES.schema.fields
+    + [
+        T.StructField(name, T.StringType(), True)
+        for name in STRATUM
+        if name not in catalog.GOLD_FEATURES.schema.fieldNames()
+    ]
+    + [
+        T.StructField("is_sampled", T.BooleanType(), False),
+        T.StructField("history", T.ArrayType(T.DoubleType()), False),
+    ]
 )
 
 
@@ -40,23 +47,21 @@ class TrainResult:
     metadata: dict
 
 
-def models_dir(warehouse: str) -> Path:
-    return Path(tables.table_path(warehouse, "models"))
-
-
 # What ``LATEST`` may hold: a model version (``bundle.version_of``), never a path.
 VERSION_NAME = re.compile(r"^v[0-9a-f]{12}$")
 
 
 def latest_bundle(warehouse: str) -> Path:
     """The bundle ``models/LATEST`` names: a version, resolved inside ``models/`` only."""
-    folder = models_dir(warehouse)
+    folder = tables.models_dir(warehouse)
     pointer = folder / "LATEST"
     if not pointer.is_file():
         raise EnergyAnomalyError(f"no trained model under {folder}: run train first")
     version = pointer.read_text().strip()
     if not VERSION_NAME.fullmatch(version):
-        raise EnergyAnomalyError(f"{pointer}: holds {version[:40]!r}, not a model version (v + 12 hex digits); train again")
+        raise EnergyAnomalyError(
+            f"{pointer}: holds {version[:40]!r}, not a model version (v + 12 hex digits); train again"
+        )
     bundle = folder / version
     if not bundle.is_dir():
         raise EnergyAnomalyError(f"{pointer}: names {version}, which is not under {folder}; train again")
@@ -80,25 +85,34 @@ def training_rows(features_df: DataFrame, sample_df: DataFrame, start: dt.date, 
         "is_sampled", F.coalesce("is_sampled", F.lit(False))
     )
     sampled_households = sample_df.select("household_id").distinct()
-    return marked.join(sampled_households, "household_id", how="left_semi").groupBy("household_id").applyInPandas(
-        _sampled_with_history, TRAINING_ROWS
+    return (
+        marked.join(sampled_households, "household_id", how="left_semi")
+        .groupBy("household_id")
+        .applyInPandas(_sampled_with_history, TRAINING_ROWS)
     )
 
 
 def run_train(
-    spark: SparkSession, warehouse: str, *, start: dt.date, end: dt.date, per_stratum: int, seed: int,
-    threshold_quantile: float, epochs: int,
+    spark: SparkSession,
+    warehouse: str,
+    *,
+    start: dt.date,
+    end: dt.date,
+    per_stratum: int,
+    seed: int,
+    threshold_quantile: float,
+    epochs: int,
 ) -> TrainResult:
-    features = tables.read_table(spark, warehouse, GOLD_FEATURES)
-    households = tables.read_table_or_empty(spark, warehouse, HOUSEHOLDS_TABLE, schemas.SILVER_HOUSEHOLDS)
+    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
     rows = training_rows(features, sample, start, end).toPandas()
     if len(rows) < 100:
         raise EnergyAnomalyError(f"only {len(rows)} complete household-days in {start}..{end}: too few to train on")
     logger.info("train: %d sampled days from %d households", len(rows), rows["household_id"].nunique())
-    bundle = fit_bundle(rows, seed=seed, threshold_quantile=threshold_quantile, train_start=start, train_end=end, epochs=epochs)
-    folder = bundle.save(models_dir(warehouse) / bundle.version)
-    (models_dir(warehouse) / "LATEST").write_text(bundle.version)
+    bundle = fit_bundle(
+        rows, seed=seed, threshold_quantile=threshold_quantile, train_start=start, train_end=end, epochs=epochs
+    )
+    folder = bundle.save(tables.models_dir(warehouse) / bundle.version)
+    (tables.models_dir(warehouse) / "LATEST").write_text(bundle.version)
     return TrainResult(str(folder), bundle.version, bundle.metadata)
-
-

@@ -1,15 +1,81 @@
-"""Every table boundary's schema, in one place.
+"""The catalogue: every table's name, schema, layout and meaning, and the names the stages share
+(the half-hourly grid, the feature columns, the models).
 
-Raw CSV is never read with an inferred schema: raw lines are read as text and parsed by the
-layouts in ``energy_anomaly.ingest.layouts``. Writers check against these before writing.
+Stages import this module for names, never each other. It imports nothing but Spark's type
+definitions: no pandas, no session, no stage. Raw CSV is never read with an inferred schema (the
+layouts are in ``energy_anomaly.ingest.layouts``); writers check frames against these schemas.
 """
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
 from pyspark.sql import types as T
 
-from energy_anomaly.features.core import FEATURE_COLUMNS
-
+# --- the grid --------------------------------------------------------------------------------
 SLOTS_PER_DAY = 48
+SLOT_MINUTES = 30
 
-BRONZE_READINGS = T.StructType(
+# --- the models ------------------------------------------------------------------------------
+MODELS = ("isolation_forest", "conv1d_autoencoder", "lstm_forecaster")
+ENSEMBLE = "ensemble"
+SCORED_MODELS = (*MODELS, ENSEMBLE)
+
+# --- the features (energy_anomaly.features.core computes them) -------------------------------
+# Statistics also compared with the household's own history, as z_<name>.
+RELATIVE_STATS = (
+    "log_total",
+    "log_peak",
+    "log_base",
+    "cv",
+    "roughness",
+    "night_share",
+    "max_over_mean",
+    "zero_share",
+    "max_repeat_share",
+    "profile_corr_28",
+    "profile_dist_28",
+)
+RELATIVE_FEATURES = tuple(f"z_{name}" for name in RELATIVE_STATS)
+FEATURE_COLUMNS = (
+    "baseline_7",
+    "baseline_28",
+    "dev_7",
+    "dev_28",
+    "level",
+    "profile_dist_28",
+    "profile_corr_28",
+    "night_share",
+    "cv",
+    "max_over_mean",
+    "min_over_level",
+    "zero_share",
+    "max_repeat_share",
+    "log_total",
+    "log_peak",
+    "log_base",
+    "roughness",
+    *RELATIVE_FEATURES,
+)
+_FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Delta table at ``<warehouse>/<name>``: its schema, layout and what a row is."""
+
+    name: str  # layer/name, e.g. bronze/readings
+    schema: T.StructType
+    description: str
+    partition_by: tuple[str, ...] = ()
+    # Columns Delta keeps min/max statistics on, for file skipping; None: whichever of
+    # DEFAULT_STATS_COLUMNS the table has. Only the keys queries filter on are worth the write.
+    stats_columns: tuple[str, ...] | None = None
+
+
+DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
+
+_BRONZE_READINGS = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("ts", T.TimestampType(), False),
@@ -18,7 +84,7 @@ BRONZE_READINGS = T.StructType(
     ]
 )
 
-BRONZE_QUARANTINE = T.StructType(
+_BRONZE_QUARANTINE = T.StructType(
     [
         T.StructField("raw_line", T.StringType(), True),
         T.StructField("source_file", T.StringType(), False),
@@ -27,7 +93,7 @@ BRONZE_QUARANTINE = T.StructType(
     ]
 )
 
-SILVER_HOUSEHOLDS = T.StructType(
+_SILVER_HOUSEHOLDS = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("tariff", T.StringType(), True),
@@ -37,7 +103,7 @@ SILVER_HOUSEHOLDS = T.StructType(
     ]
 )
 
-SILVER_READINGS = T.StructType(
+_SILVER_READINGS = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("ts", T.TimestampType(), False),
@@ -51,7 +117,7 @@ SILVER_READINGS = T.StructType(
     ]
 )
 
-SILVER_DAILY = T.StructType(
+_SILVER_DAILY = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("day", T.DateType(), False),
@@ -65,7 +131,6 @@ SILVER_DAILY = T.StructType(
     ]
 )
 
-# The core's numeric columns, named once (features.core is pandas-only: no Spark import cycle).
 _FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
 
 # What the per-household pandas core returns (features.core.household_features).
@@ -79,7 +144,7 @@ HOUSEHOLD_FEATURES = T.StructType(
     ]
 )
 
-GOLD_FEATURES = T.StructType(
+_GOLD_FEATURES = T.StructType(
     HOUSEHOLD_FEATURES.fields
     + [
         T.StructField("day_of_week", T.IntegerType(), False),
@@ -89,8 +154,7 @@ GOLD_FEATURES = T.StructType(
     ]
 )
 
-# gold/anomaly_scores: the contract's columns, plus ``month`` (the partition column, for BI by time).
-GOLD_SCORES = T.StructType(
+_GOLD_SCORES = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("day", T.DateType(), False),
@@ -103,7 +167,7 @@ GOLD_SCORES = T.StructType(
     ]
 )
 
-GOLD_ANOMALIES = T.StructType(
+_GOLD_ANOMALIES = T.StructType(
     [
         T.StructField("household_id", T.StringType(), False),
         T.StructField("day", T.DateType(), False),
@@ -136,8 +200,7 @@ LABELS = T.StructType(
     ]
 )
 
-# One row per evaluation run, model, slice and metric (CONTRACT.md); the run's context alongside.
-GOLD_METRICS = T.StructType(
+_GOLD_METRICS = T.StructType(
     [
         T.StructField("run_id", T.StringType(), False),
         T.StructField("model", T.StringType(), False),
@@ -150,3 +213,66 @@ GOLD_METRICS = T.StructType(
         T.StructField("evaluated_at", T.TimestampType(), False),
     ]
 )
+
+
+# --- the tables --------------------------------------------------------------------------------
+BRONZE_READINGS = Table(
+    "bronze/readings",
+    _BRONZE_READINGS,
+    "One row per accepted raw reading, with the URI of the file it came from. Bronze files are cut "
+    "from input files, each spanning its whole period, so statistics on ts would prune nothing.",
+    stats_columns=("household_id",),
+)
+BRONZE_QUARANTINE = Table(
+    "bronze/quarantine",
+    _BRONZE_QUARANTINE,
+    "One row per rejected raw line: its text, its file and the first failing reason.",
+)
+SILVER_HOUSEHOLDS = Table(
+    "silver/households", _SILVER_HOUSEHOLDS, "One row per household: tariff, ACORN category and group, block file."
+)
+SILVER_READINGS = Table(
+    "silver/readings",
+    _SILVER_READINGS,
+    "The regular half-hourly grid per household: observed, imputed (short gaps) or missing (long gaps).",
+)
+SILVER_DAILY = Table(
+    "silver/daily", _SILVER_DAILY, "One row per household-day: the 48 half-hourly values and completeness."
+)
+GOLD_FEATURES = Table("gold/features", _GOLD_FEATURES, "One row per household-day: the features the detectors use.")
+GOLD_SCORES = Table(
+    "gold/anomaly_scores",
+    _GOLD_SCORES,
+    "One row per scored household-day and model: score, threshold, flag and the model version.",
+    partition_by=("month",),
+)
+GOLD_ANOMALIES = Table(
+    "gold/anomalies",
+    _GOLD_ANOMALIES,
+    "The flagged household-days, with expected and actual kWh and the most deviating half-hours.",
+    partition_by=("month",),
+)
+GOLD_METRICS = Table("gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.")
+
+TABLES = (
+    BRONZE_READINGS,
+    BRONZE_QUARANTINE,
+    SILVER_HOUSEHOLDS,
+    SILVER_READINGS,
+    SILVER_DAILY,
+    GOLD_FEATURES,
+    GOLD_SCORES,
+    GOLD_ANOMALIES,
+    GOLD_METRICS,
+)
+# Folders under the warehouse that are not Delta tables.
+MODELS_FOLDER = "models"
+REPORTS_FOLDER = "reports"
+
+
+def table(name: str) -> Table:
+    """The catalogue's table called ``name`` (``layer/name``)."""
+    for entry in TABLES:
+        if entry.name == name:
+            return entry
+    raise KeyError(f"no table {name!r} in the catalogue; known: {', '.join(t.name for t in TABLES)}")
