@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
+from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,6 @@ def _period(section: str, start: str, end: str) -> None:
 
 
 MEMORY = re.compile(r"^[1-9][0-9]*[kmgtKMGT]?$")
-MODEL_NAMES = ("isolation_forest", "conv1d_autoencoder", "lstm_forecaster", "ensemble")
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class ScoreConfig:
     def __post_init__(self):
         _period("score", self.start, self.end)
         _require(
-            self.flag_model in MODEL_NAMES, "score.flag_model", f"one of {', '.join(MODEL_NAMES)}", self.flag_model
+            self.flag_model in SCORED_MODELS, "score.flag_model", f"one of {', '.join(SCORED_MODELS)}", self.flag_model
         )
 
 

@@ -176,7 +176,11 @@ def replace_where(
     ensure_table(spark, path, table)
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
     with row_check:
-        retry_conflicts(lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table.name)
+        # A table another job is creating this instant can look created (its log folder is there)
+        # before its first commit lands: the write then finds no table, and is tried again.
+        retry_conflicts(
+            lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table.name, also=CREATE_IN_FLIGHT
+        )
     return path
 
 
@@ -210,6 +214,7 @@ CONFLICTS = (
 )
 CONFLICT_RETRIES = 5
 CREATE_RACE = "DELTA_CREATE_TABLE_WITH_NON_EMPTY_LOCATION"
+CREATE_IN_FLIGHT = ("DELTA_TABLE_NOT_FOUND", "doesn't exist")
 
 
 def is_conflict(exc: BaseException, also: tuple[str, ...] = ()) -> bool:

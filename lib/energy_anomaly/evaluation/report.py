@@ -16,9 +16,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from energy_anomaly.catalog import ENSEMBLE, MODELS  # noqa: E402
 from energy_anomaly.evaluation.metrics import FPR_BUDGET  # noqa: E402
 
-MODEL_ORDER = ("ensemble", "isolation_forest", "conv1d_autoencoder", "lstm_forecaster")
+MODEL_ORDER = (ENSEMBLE, *MODELS)
 TABLE_METRICS = ("auc_roc", "auc_pr", "precision", "recall", "f1", "recall_at_1pct_fpr")
 DPI = 110
 

@@ -114,12 +114,6 @@ class Bundle:
         self.conv1d_autoencoder.model.save(folder / KERAS_FILES["conv1d_autoencoder"])
         self.lstm_forecaster.model.save(folder / KERAS_FILES["lstm_forecaster"])
         document = dict(self.metadata)
-        forest = self.isolation_forest
-        document["isolation_forest"] = {
-            "n_estimators": forest.n_estimators,
-            "max_samples": forest.max_samples,
-            "seed": forest.seed,
-        }
         document["digests"] = {name: file_digest(folder / name) for name in (FOREST_FILE, *KERAS_FILES.values())}
         document["calibrations"] = {name: dataclasses.asdict(c) for name, c in self.calibrations.items()}
         document["thresholds"] = self.thresholds
@@ -136,7 +130,7 @@ class Bundle:
         folder = Path(folder)
         document = read_metadata(folder)
         digests = document.pop("digests", {})
-        forest = IsolationForestDetector(**document.pop("isolation_forest", {}))
+        forest = IsolationForestDetector(**document["isolation_forest"], seed=document["seed"])
         forest.model = load_forest(checked_file(folder, FOREST_FILE, digests))
         k = keras(threads=threads)
         autoencoder = AutoencoderDetector(history=document["history"]["conv1d_autoencoder"])
