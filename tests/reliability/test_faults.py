@@ -75,9 +75,10 @@ def test_driver_killed_mid_write_then_rerun_equals_a_clean_run(spark, tmp_path):
     assert_same_tables(spark, str(victim), clean)
 
 
-def python_workers() -> list[tuple[int, int]]:
-    """(pid, resident kB) of the forked PySpark workers: children of a ``pyspark.daemon`` process."""
-    daemons, parents = set(), {}
+def python_workers() -> dict[int, tuple[int, int]]:
+    """pid -> (resident kB, CPU ticks so far) of the forked PySpark workers: the children of a
+    ``pyspark.daemon`` process."""
+    daemons, workers = set(), {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -85,12 +86,24 @@ def python_workers() -> list[tuple[int, int]]:
             if b"pyspark.daemon" in (entry / "cmdline").read_bytes():
                 daemons.add(int(entry.name))
             status = (entry / "status").read_text()
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         rss = int(fields.get("VmRSS", "0 kB").split()[0])
-        parents[int(entry.name)] = (int(fields["PPid"]), rss)
-    return [(pid, rss) for pid, (ppid, rss) in parents.items() if ppid in daemons]
+        workers[int(entry.name)] = (int(fields["PPid"]), rss, int(stat[11]) + int(stat[12]))  # utime + stime
+    return {pid: (rss, cpu) for pid, (ppid, rss, cpu) in workers.items() if ppid in daemons}
+
+
+def running_worker() -> int | None:
+    """The worker with TensorFlow loaded that is using the CPU now (scoring), not one idling
+    between jobs (workers are reused)."""
+    first = python_workers()
+    time.sleep(0.2)
+    second = python_workers()
+    busy = {pid: second[pid][1] - first[pid][1] for pid in second if pid in first and second[pid][0] > 300_000}
+    pid = max(busy, key=busy.get, default=None)
+    return pid if pid is not None and busy[pid] > 0 else None
 
 
 def test_a_python_worker_killed_mid_score_is_retried_and_the_scores_are_complete(spark, scored):
@@ -104,18 +117,31 @@ def test_a_python_worker_killed_mid_score_is_retried_and_the_scores_are_complete
         except Exception as exc:  # reported below
             outcome["error"] = exc
 
+    # Idle workers from earlier jobs already hold TensorFlow and would score in a moment: end them
+    # first, so this job's tasks start new workers and spend seconds loading the bundle in-task.
+    for pid in python_workers():
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
     thread = threading.Thread(target=score)
+    tracker = spark.sparkContext.statusTracker()
     thread.start()
-    killed = None
-    while thread.is_alive() and killed is None:
-        # A worker that has loaded TensorFlow and the bundle is inside the scoring UDF.
-        busy = [pid for pid, rss in python_workers() if rss > 300_000]
-        if busy:
-            os.kill(busy[0], signal.SIGKILL)
-            killed = busy[0]
-        time.sleep(0.05)
+    kills, stages = 0, set()
+
+    def failed_tasks() -> int:
+        infos = [tracker.getStageInfo(i) for i in stages]
+        return sum(info.numFailedTasks for info in infos if info is not None)
+
+    # Kill the busy worker until Spark reports a failed task (the kill hit a running one).
+    while thread.is_alive() and failed_tasks() == 0 and kills < 5:
+        stages.update(tracker.getActiveStageIds())
+        pid = running_worker()
+        if pid is not None:
+            os.kill(pid, signal.SIGKILL)
+            kills += 1
+            time.sleep(0.5)
+            stages.update(tracker.getActiveStageIds())
     thread.join(timeout=600)
-    assert killed is not None, "scoring finished before a worker could be killed"
+    assert failed_tasks() > 0, f"no task failed after {kills} worker kill(s): no kill hit a running task"
     assert "error" not in outcome, outcome.get("error")
     after = read_table(spark, warehouse, "gold/anomaly_scores")
     assertDataFrameEqual(after, spark.createDataFrame(before, after.schema), rtol=1e-6)
