@@ -71,3 +71,17 @@ def scored(spark, tmp_path_factory):
     )
     result = run_score(spark, warehouse, trained.path, start=SCORED_START, end=SCORED_END)
     return warehouse, trained, result
+
+
+def label_top_ensemble_days(spark, warehouse: str, n: int, path: str) -> str:
+    """Labels (as ``inject`` writes them) for the ``n`` highest-scored ensemble days of ``warehouse``,
+    all ``h1``: an evaluation with catches, for tests of what reads gold/metrics."""
+    from pyspark.sql import functions as F
+
+    from energy_anomaly import catalog
+    from energy_anomaly.tables import read_table
+
+    scores = read_table(spark, warehouse, catalog.GOLD_SCORES).where(F.col("model") == catalog.ENSEMBLE)
+    rows = [(r.household_id, r.day, "h1", "{}", 1) for r in scores.orderBy(F.desc("score")).limit(n).collect()]
+    spark.createDataFrame(rows, catalog.LABELS).write.format("delta").save(path)
+    return path

@@ -14,22 +14,11 @@ pytestmark = [pytest.mark.spark, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def evaluated(spark, scored, tmp_path_factory):
     """The scored warehouse with a gold/metrics run (labels: the 20 highest ensemble scores)."""
-    from pyspark.sql import functions as F
-
-    from energy_anomaly import catalog
     from energy_anomaly.evaluation.stage import run_evaluate
-    from tests.conftest import SCORED_END, SCORED_START
+    from tests.conftest import SCORED_END, SCORED_START, label_top_ensemble_days
 
     warehouse = scored[0]
-    top = (
-        read_table(spark, warehouse, "gold/anomaly_scores")
-        .where(F.col("model") == "ensemble")
-        .orderBy(F.desc("score"))
-        .limit(20)
-    )
-    labels = str(tmp_path_factory.mktemp("bi") / "labels")
-    rows = [(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()]
-    spark.createDataFrame(rows, catalog.LABELS).write.format("delta").save(labels)
+    labels = label_top_ensemble_days(spark, warehouse, 20, str(tmp_path_factory.mktemp("bi") / "labels"))
     run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END)
     return warehouse
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from energy_anomaly.config import Config, load_config
+from energy_anomaly.config import Config, is_uri, load_config
 from energy_anomaly.errors import EnergyAnomalyError
 
 logger = logging.getLogger("energy_anomaly")
@@ -80,7 +79,7 @@ def fail(command: str, reason: str) -> int:
 
 def check_warehouse(warehouse: str) -> None:
     """A local warehouse folder must be creatable and writable before any Spark job starts."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", warehouse):
+    if is_uri(warehouse):
         return  # hdfs://, s3a://, dbfs:/, ...: the cluster's file system decides
     folder = Path(warehouse)
     try:

@@ -218,10 +218,15 @@ def _typed(key: str, declared: str, value: Any) -> Any:
     return value
 
 
+def is_uri(path: str) -> bool:
+    """A URI (``hdfs://``, ``s3a://``, ``dbfs:/``, ``file:/``...) rather than a local path."""
+    return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path) is not None
+
+
 def resolve_path(path: str) -> str:
     """A relative path from the working directory, else from the repository (the shipped sample);
-    URIs (``hdfs://``, ``s3a://``, ``dbfs:/``...) as given."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path):
+    URIs as given."""
+    if is_uri(path):
         return path
     candidate = Path(path)
     return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)

@@ -276,8 +276,8 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
     that neither removes nor adds a file. Given the version from ``before`` the write, a table still
     at that version (or at the ``CREATE TABLE`` of ``ensure_table``) wrote 0 rows, rather than
     having an earlier commit's count read as this write's."""
-    operation, metrics = last_commit(spark, path)
-    if operation == "CREATE TABLE" or (before is not None and table_version(spark, path) == before):
+    version, operation, metrics = last_commit(spark, path)
+    if operation == "CREATE TABLE" or version == before:
         return 0
     if (
         "numOutputRows" not in metrics
@@ -294,13 +294,14 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
     return metrics["numOutputRows"]
 
 
-def last_commit(spark: SparkSession, path: str) -> tuple[str, dict[str, int]]:
-    """The latest commit's operation and the row counts Delta recorded for it (no pass over the data)."""
-    row = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
+def last_commit(spark: SparkSession, path: str) -> tuple[int, str, dict[str, int]]:
+    """The latest commit's version, operation and the row counts Delta recorded for it (no pass
+    over the data)."""
+    row = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
     metrics = row["operationMetrics"] or {}
-    return row["operation"], {key: int(value) for key, value in metrics.items() if str(value).isdigit()}
+    return row["version"], row["operation"], {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
 
 
 def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
     """Row counts Delta recorded for the latest commit."""
-    return last_commit(spark, path)[1]
+    return last_commit(spark, path)[2]

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pyspark.sql import functions as F
 
 from energy_anomaly.cli import main
 from energy_anomaly.errors import ArtifactError, EnergyAnomalyError
@@ -19,7 +18,7 @@ from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.models.bundle import FOREST_FILE, Bundle, file_digest
 from energy_anomaly.tables import models_dir, read_table
 from energy_anomaly.training.stage import latest_bundle
-from tests.conftest import SCORED_END, SCORED_START
+from tests.conftest import SCORED_END, SCORED_START, label_top_ensemble_days
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -36,19 +35,8 @@ HOSTILE_STRINGS = (
 @pytest.fixture(scope="module")
 def evaluated(spark, scored, tmp_path_factory):
     """The scored warehouse with one ordinary evaluation run, ``kept``."""
-    from energy_anomaly import catalog
-
     warehouse = scored[0]
-    top = (
-        read_table(spark, warehouse, "gold/anomaly_scores")
-        .where(F.col("model") == "ensemble")
-        .orderBy(F.desc("score"))
-        .limit(10)
-    )
-    labels = str(tmp_path_factory.mktemp("hostile") / "labels")
-    spark.createDataFrame([(r.household_id, r.day, "h1", "{}", 1) for r in top.collect()], catalog.LABELS).write.format(
-        "delta"
-    ).save(labels)
+    labels = label_top_ensemble_days(spark, warehouse, 10, str(tmp_path_factory.mktemp("hostile") / "labels"))
     run_evaluate(spark, warehouse, [labels], start=SCORED_START, end=SCORED_END, run_id="kept")
     return warehouse, labels
 

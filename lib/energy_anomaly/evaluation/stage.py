@@ -25,6 +25,7 @@ from pyspark.sql import types as T
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import season
+from energy_anomaly.config import is_uri
 from energy_anomaly.errors import EnergyAnomalyError, InputFileError
 from energy_anomaly.evaluation.metrics import model_metrics
 from energy_anomaly.periods import in_period
@@ -48,7 +49,7 @@ def read_labels(spark: SparkSession, paths: list[str]) -> DataFrame:
     """Labels as ``inject`` wrote them, each a Delta table or a CSV folder with a header."""
     frames = []
     for path in paths:
-        if "://" not in path and not path.startswith(("file:", "dbfs:")) and not Path(path).exists():
+        if not is_uri(path) and not Path(path).exists():
             raise InputFileError(path, "labels not found (a folder or Delta table written by inject)")
         if tables.table_exists(spark, path):
             frame = spark.read.format("delta").load(path)

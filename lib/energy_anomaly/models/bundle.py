@@ -65,6 +65,12 @@ def checked_file(folder: Path, name: str, digests: dict[str, str]) -> Path:
     return path
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's first line (at most 160 characters), for a one-line refusal."""
+    text = str(exc).strip()
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
 def load_forest(path: Path):
     """The fitted forest from a skops file, refusing any type outside ``FOREST_TRUSTED_TYPES``."""
     import skops.io as sio
@@ -72,8 +78,7 @@ def load_forest(path: Path):
     try:
         return sio.load(path, trusted=list(FOREST_TRUSTED_TYPES))
     except Exception as exc:  # skops raises UntrustedTypesFoundException, or a parse error for a non-skops file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ArtifactError(f"{path}: refused: not a forest of trusted types ({first[:160]})") from exc
+        raise ArtifactError(f"{path}: refused: not a forest of trusted types ({first_line(exc)})") from exc
 
 
 @dataclass
@@ -150,8 +155,9 @@ def load_keras(k, path: Path):
     try:
         return k.models.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ArtifactError(f"{path}: refused: not a Keras model this version can load safely ({first[:160]})") from exc
+        raise ArtifactError(
+            f"{path}: refused: not a Keras model this version can load safely ({first_line(exc)})"
+        ) from exc
 
 
 def read_metadata(folder: Path) -> dict:
