@@ -71,6 +71,8 @@ class Table:
     # Columns Delta keeps min/max statistics on, for file skipping; None: whichever of
     # DEFAULT_STATS_COLUMNS the table has. Only the keys queries filter on are worth the write.
     stats_columns: tuple[str, ...] | None = None
+    # Delta's Change Data Feed: the rows each commit inserted and deleted, readable by version.
+    change_data_feed: bool = False
 
 
 DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
@@ -114,6 +116,7 @@ _SILVER_READINGS = T.StructType(
         T.StructField("is_gap", T.BooleanType(), False),
         T.StructField("n_source_rows", T.IntegerType(), False),
         T.StructField("has_conflict", T.BooleanType(), False),
+        T.StructField("month", T.DateType(), False),
     ]
 )
 
@@ -128,10 +131,9 @@ _SILVER_DAILY = T.StructType(
         T.StructField("completeness", T.DoubleType(), False),
         T.StructField("is_complete", T.BooleanType(), False),
         T.StructField("daily_kwh", T.DoubleType(), True),
+        T.StructField("month", T.DateType(), False),
     ]
 )
-
-_FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
 
 # What the per-household pandas core returns (features.core.household_features).
 HOUSEHOLD_FEATURES = T.StructType(
@@ -151,6 +153,7 @@ _GOLD_FEATURES = T.StructType(
         T.StructField("is_weekend", T.BooleanType(), False),
         T.StructField("is_holiday", T.BooleanType(), False),
         T.StructField("season", T.StringType(), False),
+        T.StructField("month", T.DateType(), False),
     ]
 )
 
@@ -219,9 +222,12 @@ _GOLD_METRICS = T.StructType(
 BRONZE_READINGS = Table(
     "bronze/readings",
     _BRONZE_READINGS,
-    "One row per accepted raw reading, with the URI of the file it came from. Bronze files are cut "
-    "from input files, each spanning its whole period, so statistics on ts would prune nothing.",
-    stats_columns=("household_id",),
+    "One row per accepted raw reading, with the URI of the file it came from. Each ingest adds the "
+    "rows of its files as new files, so a day's drop lands in files spanning that day: statistics "
+    "on ts let a read of recent days skip the history. Its Change Data Feed tells update which "
+    "household-days an ingest touched.",
+    stats_columns=("household_id", "ts"),
+    change_data_feed=True,
 )
 BRONZE_QUARANTINE = Table(
     "bronze/quarantine",
@@ -231,15 +237,28 @@ BRONZE_QUARANTINE = Table(
 SILVER_HOUSEHOLDS = Table(
     "silver/households", _SILVER_HOUSEHOLDS, "One row per household: tariff, ACORN category and group, block file."
 )
+# Silver and gold are partitioned by month and sorted by household within each file: a day's
+# update writes new files into its month (the files before it end earlier, so statistics on
+# ts or day skip them) and a household's history is one file per month.
 SILVER_READINGS = Table(
     "silver/readings",
     _SILVER_READINGS,
     "The regular half-hourly grid per household: observed, imputed (short gaps) or missing (long gaps).",
+    partition_by=("month",),
+    stats_columns=("household_id", "ts", "day"),
 )
 SILVER_DAILY = Table(
-    "silver/daily", _SILVER_DAILY, "One row per household-day: the 48 half-hourly values and completeness."
+    "silver/daily",
+    _SILVER_DAILY,
+    "One row per household-day: the 48 half-hourly values and completeness.",
+    partition_by=("month",),
 )
-GOLD_FEATURES = Table("gold/features", _GOLD_FEATURES, "One row per household-day: the features the detectors use.")
+GOLD_FEATURES = Table(
+    "gold/features",
+    _GOLD_FEATURES,
+    "One row per household-day: the features the detectors use.",
+    partition_by=("month",),
+)
 GOLD_SCORES = Table(
     "gold/anomaly_scores",
     _GOLD_SCORES,

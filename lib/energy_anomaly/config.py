@@ -35,7 +35,11 @@ def iso_date(key: str, value: str) -> dt.date:
         raise ConfigError(f"config '{key}' must be a date YYYY-MM-DD, got {value!r}") from None
 
 
-def _period(section: str, start: str, end: str) -> None:
+def _period(section: str, start: str | None, end: str | None) -> None:
+    """An optional period: neither end (the command decides), or both, in order."""
+    if start is None and end is None:
+        return
+    _require(start is not None and end is not None, f"{section}.start", f"given with {section}.end", start)
     first, last = iso_date(f"{section}.start", start), iso_date(f"{section}.end", end)
     _require(first <= last, f"{section}.end", f"on or after {section}.start ({first})", end)
 
@@ -123,8 +127,8 @@ class FeaturesConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    start: str = "2013-01-01"
-    end: str = "2013-08-31"
+    start: str | None = None  # None: every day of gold/features
+    end: str | None = None
     per_stratum: int = 2000
     seed: int = 42
     threshold_quantile: float = 0.99
@@ -144,8 +148,8 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    start: str = "2013-09-01"
-    end: str = "2013-12-31"
+    start: str | None = None  # None: every day not scored yet
+    end: str | None = None
     flag_model: str = "ensemble"
 
     def __post_init__(self):

@@ -103,9 +103,27 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     )
     if table.partition_by:
         builder = builder.partitionedBy(*table.partition_by)
+    if table.change_data_feed:
+        builder = builder.property(CHANGE_DATA_FEED, "true")
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
     retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
+
+
+CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
+
+
+def set_property(spark: SparkSession, path: str, key: str, value: str) -> None:
+    """A table property, set in one commit. The path is a quoted identifier (``path_identifier``)
+    and key and value are bound as literals of the statement, never spliced into its text."""
+    spark.sql(
+        f"ALTER TABLE {path_identifier(path)} SET TBLPROPERTIES (:key = :value)", args={"key": key, "value": value}
+    )
+
+
+def has_change_data_feed(spark: SparkSession, path: str) -> bool:
+    properties = DeltaTable.forPath(spark, path).detail().select("properties").first()["properties"] or {}
+    return properties.get(CHANGE_DATA_FEED, "false").lower() == "true"
 
 
 def same_columns(actual: T.StructType, declared: T.StructType) -> bool:

@@ -67,16 +67,20 @@ def test_rerunning_clean_changes_nothing(spark, cleaned):
         assertDataFrameEqual(read_table(spark, warehouse, table), frame)
 
 
-def test_silver_files_hold_whole_households_in_time_order(spark, scored):
-    """The layout per-household reads rely on: each household in one file, its rows in time order
-    (the grid comes out sorted; no sort after it)."""
+def test_silver_files_hold_whole_household_months_in_time_order(spark, scored):
+    """The layout per-household reads and daily updates rely on: a month partition per month, each
+    household's month in one file, its rows in time order (the grid comes out sorted; the month
+    files are written side by side, not re-sorted)."""
     import pyarrow.parquet as pq
 
     warehouse, _, _ = scored
-    households_seen = []
+    seen = []
     for path in read_table(spark, warehouse, "silver/readings").inputFiles():
+        month = path.split("/month=")[1].split("/")[0]
         rows = pq.read_table(path.removeprefix("file:"), columns=["household_id", "ts"]).to_pylist()
         keys = [(r["household_id"], r["ts"]) for r in rows]
         assert keys == sorted(keys) and len(set(keys)) == len(keys)
-        households_seen += sorted({household for household, _ in keys})
-    assert len(households_seen) == len(set(households_seen)) == 4
+        assert {ts.strftime("%Y-%m-01") for _, ts in keys} == {month}
+        seen += sorted({(household, month) for household, _ in keys})
+    assert len(seen) == len(set(seen))
+    assert len({household for household, _ in seen}) == 4

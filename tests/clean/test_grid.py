@@ -23,7 +23,12 @@ def t(hh, mm, day=1, ss=0):
 
 
 def clean(bronze_df, max_gap_slots=2):
-    return bronze_df.transform(filter_on_grid).transform(with_duplicates_resolved).transform(to_grid, max_gap_slots)
+    return (
+        bronze_df.transform(filter_on_grid)
+        .transform(with_duplicates_resolved)
+        .transform(to_grid, max_gap_slots)
+        .drop("month")
+    )
 
 
 def test_duplicates_off_grid_and_gaps(spark):

@@ -95,3 +95,21 @@ def test_previous_days_quartiles_are_pandas_rolling_quantiles_of_the_days_before
     got = previous_days_quartiles(values, window, 7)
     for ours, theirs in zip(got, expected):
         np.testing.assert_allclose(ours, theirs.shift(1).to_numpy(), rtol=0, atol=1e-12)
+
+
+def test_a_day_s_features_need_only_its_bounded_history():
+    """update recomputes new days from HISTORY_DEPENDENCE_DAYS of history: the values must be the
+    ones the whole series gives, to the bit."""
+    from energy_anomaly.features.core import HISTORY_DEPENDENCE_DAYS
+
+    rng = np.random.default_rng(3)
+    days = [(i, SHAPE * rng.uniform(0.5, 1.5) if i % 11 else None) for i in range(400) if i % 37 != 5]
+    whole = household_features(daily(days)).set_index("day")
+    first_new = dt.date(2013, 1, 1) + dt.timedelta(days=302)  # days 155, 183, 211 complete
+    since = first_new - dt.timedelta(days=HISTORY_DEPENDENCE_DAYS)
+    sliced = daily(days)
+    sliced = sliced[sliced["day"] >= since]
+    part = household_features(sliced).set_index("day").loc[first_new:]
+    expected = whole.loc[first_new:]
+    pd.testing.assert_frame_equal(part.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
+    np.testing.assert_array_equal(np.stack(part["profile"]), np.stack(expected["profile"]))

@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from energy_anomaly.catalog import SLOTS_PER_DAY
+from energy_anomaly.periods import month_of
 
 
 def slot_value(slot: int):
@@ -47,5 +48,6 @@ def to_daily(grid_df: DataFrame) -> DataFrame:
             "completeness",
             "is_complete",
             "daily_kwh",
+            month_of("day").alias("month"),
         )
     )

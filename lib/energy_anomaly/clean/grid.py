@@ -12,6 +12,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT, household_window
+from energy_anomaly.periods import month_of
 
 
 def with_next_reading(readings_df: DataFrame) -> DataFrame:
@@ -62,5 +63,16 @@ def to_grid(deduped_df: DataFrame, max_gap_slots: int) -> DataFrame:
         deduped_df.transform(with_next_reading)
         .transform(with_filled_slots, max_gap_slots)
         .transform(with_day_and_slot)
-        .select("household_id", "ts", "day", "slot", "kwh", "is_imputed", "is_gap", "n_source_rows", "has_conflict")
+        .select(
+            "household_id",
+            "ts",
+            "day",
+            "slot",
+            "kwh",
+            "is_imputed",
+            "is_gap",
+            "n_source_rows",
+            "has_conflict",
+            month_of("day").alias("month"),
+        )
     )

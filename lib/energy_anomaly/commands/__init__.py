@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from energy_anomaly.commands import data, deploy, models, pipeline
+from energy_anomaly.commands import data, deploy, models, pipeline, update
 
 COMMANDS = {
     "setup": (
@@ -44,6 +44,11 @@ COMMANDS = {
         "ingest -> clean -> features -> train -> score (-> evaluate with --labels)",
         pipeline.run_args,
         pipeline.run_command,
+    ),
+    "update": (
+        "new files in a landing zone -> bronze -> the silver days they touch -> their features -> their scores",
+        update.update_args,
+        update.update_command,
     ),
     "protocol": (
         "the standard evaluation: inject Sep-Dec, train Jan-Aug, score, evaluate",

@@ -28,14 +28,16 @@ def setup_command(args, config: Config) -> int:
 
 # --- ingest ------------------------------------------------------------------------------------
 def ingest_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--input", action="append", required=True, help="raw LCL CSV file, directory or glob (repeatable)"
-    )
+    parser.add_argument("--input", action="append", help="raw LCL CSV file, directory or glob (repeatable)")
     parser.add_argument("--households", action="append", help="informations_households.csv (repeatable)")
 
 
 def ingest_command(args, config: Config) -> int:
-    ingest(config, args.input, args.households)
+    from energy_anomaly.errors import EnergyAnomalyError
+
+    if not args.input and not args.households:
+        raise EnergyAnomalyError("give --input (readings), --households (household information), or both")
+    ingest(config, args.input or [], args.households)
     return 0
 
 

@@ -26,6 +26,26 @@ def features(config: Config, bank_holidays: str | None = None) -> int:
     return n
 
 
+def config_date(text: str | None):
+    return None if text is None else parse_date(text)
+
+
+def period_or(spark, warehouse: str, start, end, table: str = "gold/features"):
+    """``start`` and ``end`` where given, else the first and last day ``table`` holds."""
+    if start is not None and end is not None:
+        return start, end
+    from pyspark.sql import functions as F
+
+    from energy_anomaly.tables import read_table
+
+    first, last = read_table(spark, warehouse, table).agg(F.min("day"), F.max("day")).first()
+    if first is None:
+        from energy_anomaly.errors import EnergyAnomalyError
+
+        raise EnergyAnomalyError(f"{table} holds no days: run the stages before this one first")
+    return start or first, end or last
+
+
 def train_args(parser: argparse.ArgumentParser) -> None:
     period_args(parser, "training")
     parser.add_argument("--per-stratum", type=int, help="sampled days per ACORN group x tariff x season stratum")
@@ -43,11 +63,13 @@ def train(config: Config, *, start=None, end=None, per_stratum=None, seed=None, 
     from energy_anomaly.training.stage import run_train
 
     c = config.train
+    spark = session(config)
+    start, end = period_or(spark, config.warehouse, start or config_date(c.start), end or config_date(c.end))
     result = run_train(
-        session(config),
+        spark,
         config.warehouse,
-        start=start or parse_date(c.start),
-        end=end or parse_date(c.end),
+        start=start,
+        end=end,
         per_stratum=per_stratum or c.per_stratum,
         seed=seed if seed is not None else c.seed,
         threshold_quantile=c.threshold_quantile,
@@ -77,18 +99,24 @@ def score_command(args, config: Config) -> int:
 
 
 def score(config: Config, *, start=None, end=None, model=None):
-    """The score stage with ``model`` (default: the latest trained), printed. Returns the ScoreResult."""
-    from energy_anomaly.scoring.stage import run_score
+    """The score stage with ``model`` (default: the latest trained), printed: the period given (flags,
+    then the config), else every day not scored yet. Returns the ScoreResult (None: nothing to score)."""
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.scoring.stage import run_score, run_score_unscored
     from energy_anomaly.training.stage import latest_bundle
 
-    result = run_score(
-        session(config),
-        config.warehouse,
-        model or latest_bundle(config.warehouse),
-        start=start or parse_date(config.score.start),
-        end=end or parse_date(config.score.end),
-        flag_model=config.score.flag_model,
-    )
+    start, end = start or config_date(config.score.start), end or config_date(config.score.end)
+    if (start is None) != (end is None):
+        raise EnergyAnomalyError("score: give both --start and --end, or neither (every day not scored yet)")
+    spark = session(config)
+    bundle = model or latest_bundle(config.warehouse)
+    if start is None:
+        result = run_score_unscored(spark, config.warehouse, bundle, flag_model=config.score.flag_model)
+        if result is None:
+            print("score: every complete household-day of gold/features is scored already; nothing to do")
+            return None
+    else:
+        result = run_score(spark, config.warehouse, bundle, start=start, end=end, flag_model=config.score.flag_model)
     print(
         f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
         f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})"
@@ -124,14 +152,14 @@ def evaluate(config: Config, labels: list[str], *, start=None, end=None, run_id=
     from energy_anomaly.tables import models_dir
 
     spark = session(config)
-    result = stage.run_evaluate(
+    start, end = period_or(
         spark,
         config.warehouse,
-        labels,
-        start=start or parse_date(config.score.start),
-        end=end or parse_date(config.score.end),
-        run_id=run_id,
+        start or config_date(config.score.start),
+        end or config_date(config.score.end),
+        table="gold/anomaly_scores",
     )
+    result = stage.run_evaluate(spark, config.warehouse, labels, start=start, end=end, run_id=run_id)
     thresholds, _ = read_thresholds_and_version(models_dir(config.warehouse) / result.model_version)
     folder = Path(report_dir) if report_dir else stage.report_dir(config.warehouse, result.run_id)
     report = write_report(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from energy_anomaly.commands.models import evaluate, features, score, train
 from energy_anomaly.config import Config
 from energy_anomaly.errors import EnergyAnomalyError
 
-# The standard protocol: train Jan-Aug 2013 (conf train period), test Sep-Dec 2013 with 5 % of
-# household-days injected, every type equally by days, seed 42.
+# The standard protocol: train Jan-Aug 2013, test Sep-Dec 2013 with 5 % of household-days
+# injected, every type equally by days, seed 42 (a config's train/score periods replace the two).
 PROTOCOL_RATE, PROTOCOL_SEED = 0.05, 42
+PROTOCOL_TRAIN = (dt.date(2013, 1, 1), dt.date(2013, 8, 31))
+PROTOCOL_TEST = (dt.date(2013, 9, 1), dt.date(2013, 12, 31))
 
 
 def run_args(parser: argparse.ArgumentParser) -> None:
@@ -25,21 +28,49 @@ def run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring"
     )
+    parser.add_argument(
+        "--train", action="store_true", help="train a new model first (default: score with the latest trained)"
+    )
 
 
 def run_command(args, config: Config) -> int:
-    pipeline(config, args.input, args.households, args.labels)
+    pipeline(config, args.input, args.households, args.labels, train_first=args.train)
     return 0
 
 
-def pipeline(config: Config, inputs: list[str], households: list[str] | None, labels: list[str] | None) -> Path | None:
-    """ingest -> clean -> features -> train -> score (-> evaluate): returns the report's path."""
+def pipeline(
+    config: Config,
+    inputs: list[str],
+    households: list[str] | None,
+    labels: list[str] | None,
+    *,
+    train_first: bool = False,
+    train_period: tuple[dt.date, dt.date] | None = None,
+    score_period: tuple[dt.date, dt.date] | None = None,
+) -> Path | None:
+    """ingest -> clean -> features -> (train) -> score (-> evaluate): returns the report's path.
+    Without ``train_first`` the latest trained model scores; with none, nothing runs."""
+    from energy_anomaly.training.stage import latest_bundle
+
+    if not train_first:
+        try:
+            latest_bundle(config.warehouse)
+        except EnergyAnomalyError:
+            raise EnergyAnomalyError(
+                f"no trained model under {config.warehouse}/models to score with: run with --train"
+            ) from None
     ingest(config, inputs, households)
     clean(config)
     features(config)
-    trained = train(config)
-    score(config, model=trained.path)
-    return evaluate(config, labels) if labels else None
+    model = None
+    if train_first:
+        model = train(config, **_period(train_period)).path
+    score(config, model=model, **_period(score_period))
+    return evaluate(config, labels, **_period(score_period)) if labels else None
+
+
+def _period(period: tuple[dt.date, dt.date] | None) -> dict:
+    return {} if period is None else {"start": period[0], "end": period[1]}
 
 
 def protocol_args(parser: argparse.ArgumentParser) -> None:
@@ -59,12 +90,12 @@ def protocol_command(args, config: Config) -> int:
 def protocol(config: Config, inputs: list[str], households: list[str], work_dir: str | None) -> Path:
     """Inject the test period of every input, then run the pipeline on the injected copies and evaluate."""
     work = Path(work_dir or Path(config.warehouse) / "protocol")
-    start, end = parse_date(config.score.start), parse_date(config.score.end)
-    train_end = parse_date(config.train.end)
+    train_start, train_end = _configured(config.train, PROTOCOL_TRAIN)
+    start, end = _configured(config.score, PROTOCOL_TEST)
     if start <= train_end:
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
     print(
-        f"protocol: train {config.train.start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
+        f"protocol: train {train_start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
         f"household-days injected, seed {PROTOCOL_SEED}"
     )
     injected, labels = [], []
@@ -82,7 +113,22 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
         )
         injected.append(str(target / "readings"))
         labels.append(str(target / "labels"))
-    return pipeline(config, injected, households, labels)
+    return pipeline(
+        config,
+        injected,
+        households,
+        labels,
+        train_first=True,
+        train_period=(train_start, train_end),
+        score_period=(start, end),
+    )
+
+
+def _configured(section, default: tuple[dt.date, dt.date]) -> tuple[dt.date, dt.date]:
+    """A config section's period where it sets one, else the protocol's."""
+    if section.start is None:
+        return default
+    return parse_date(section.start), parse_date(section.end)
 
 
 def demo_args(parser: argparse.ArgumentParser) -> None:

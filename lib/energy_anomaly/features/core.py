@@ -1,13 +1,17 @@
 """Per-household day features in pandas: the core the Spark stage applies per household.
 
-Rolling work is O(rows): each household's days are put on a continuous daily index once, and the
-7- and 28-day baselines are pandas rolling means shifted by a day (a day never sees itself).
+Each household's days are put on a continuous daily index once; every window is of the days
+*before* a day (a day never sees itself) and of bounded length, so a day's features depend on at
+most ``HISTORY_DEPENDENCE_DAYS`` calendar days before it. That is what lets ``update`` recompute
+the features of new days from a bounded slice of history and get the values a full run gets: each
+window's mean and quartiles are computed from that window's values alone, in a fixed order, never
+from a running sum carried along the series.
 
 | feature | meaning |
 | --- | --- |
 | ``baseline_7``, ``baseline_28`` | mean daily kWh of the previous 7 / 28 calendar days (complete days) |
 | ``dev_7``, ``dev_28`` | daily kWh / baseline - 1 |
-| ``level`` | baseline_28 / 48 (expanding mean until 7 days exist): the household's typical half-hour |
+| ``level`` | mean daily kWh of the previous 28 days / 48 (with fewer than 7 complete days, of those there are; with none, the day's own mean): the household's typical half-hour |
 | ``profile`` | the 48 values / level: the day's shape in the household's own units |
 | ``profile_dist_28`` | mean absolute difference of ``profile`` from the household's mean profile of 28 days |
 | ``profile_corr_28`` | correlation of ``profile`` with that mean profile (time reversal, shuffled readings) |
@@ -48,6 +52,10 @@ NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
 EPS = 1e-6
 MIN_DAYS_7, MIN_DAYS_28 = 3, 7
 HISTORY_WINDOWS = (28, 91)  # days; z_ is the smaller in magnitude (see above)
+LEVEL_WINDOW = PROFILE_WINDOW = 28  # days behind level and the mean profile
+# How far back a day's features reach: z_ compares with 91 days of statistics, the profile
+# statistics among them use a 28-day mean profile, whose profiles are scaled by a 28-day level.
+HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
 TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
@@ -91,6 +99,23 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     denominator = np.sqrt(np.nansum(a_c**2, axis=1) * np.nansum(b_c**2, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
+
+
+def previous_days_mean(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """Mean of each row's previous ``window`` rows, NaN skipped, per column (1-D or 2-D); NaN where
+    fewer than ``min_periods`` values. Summed offset by offset, so a row's mean is the same
+    arithmetic however long the series before its window is (``update`` relies on it)."""
+    total = np.zeros_like(values, dtype=float)
+    count = np.zeros(values.shape, dtype=int)
+    for offset in range(1, window + 1):
+        if offset >= len(values):
+            break
+        earlier = values[:-offset]
+        present = ~np.isnan(earlier)
+        total[offset:] += np.where(present, earlier, 0.0)
+        count[offset:] += present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= min_periods, total / np.maximum(count, 1), np.nan)
 
 
 def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
@@ -150,17 +175,19 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
 
     index = pd.DatetimeIndex(pd.to_datetime(daily["day"]))
     calendar = pd.date_range(index.min(), index.max(), freq="D")
-    per_day = pd.Series(total, index=index).reindex(calendar)
-    baseline_7 = per_day.rolling(7, min_periods=MIN_DAYS_7).mean().shift(1).reindex(index).to_numpy()
-    baseline_28 = per_day.rolling(28, min_periods=MIN_DAYS_28).mean().shift(1).reindex(index).to_numpy()
-    expanding = per_day.expanding(min_periods=1).mean().shift(1).reindex(index).to_numpy()
-    level = np.where(np.isnan(baseline_28), expanding, baseline_28) / SLOTS
-    # A household's first day has no past: its own mean (never a later day's) stands in.
+    at_days = calendar.get_indexer(index)
+    per_day = pd.Series(total, index=index).reindex(calendar).to_numpy()
+    baseline_7 = previous_days_mean(per_day, 7, MIN_DAYS_7)[at_days]
+    baseline_28 = previous_days_mean(per_day, 28, MIN_DAYS_28)[at_days]
+    recent = previous_days_mean(per_day, LEVEL_WINDOW, 1)[at_days]
+    level = np.where(np.isnan(baseline_28), recent, baseline_28) / SLOTS
+    # A household's first day (or first after four weeks without a complete day) has no past:
+    # its own mean (never a later day's) stands in.
     level = np.where(np.isnan(level), np.nanmean(x, axis=1), level)
 
     profile = x / np.maximum(level, EPS)[:, None]
     complete_profiles = pd.DataFrame(np.where(complete[:, None], profile, np.nan), index=index).reindex(calendar)
-    mean_profile = complete_profiles.rolling(28, min_periods=MIN_DAYS_28).mean().shift(1).reindex(index).to_numpy()
+    mean_profile = previous_days_mean(complete_profiles.to_numpy(), PROFILE_WINDOW, MIN_DAYS_28)[at_days]
 
     # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
     has_history = ~np.isnan(mean_profile).all(axis=1)

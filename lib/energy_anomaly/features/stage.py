@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
+from energy_anomaly.periods import month_of
 from energy_anomaly.features.core import household_features
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
         .withColumn("day_of_week", F.dayofweek("day"))
         .withColumn("is_weekend", is_weekend(F.col("day")))
         .withColumn("season", season(F.col("day")))
+        .withColumn("month", month_of("day"))
         .select(*catalog.GOLD_FEATURES.schema.fieldNames())
     )
 

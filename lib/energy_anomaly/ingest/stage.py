@@ -203,8 +203,10 @@ def run_ingest(
     bronze/quarantine; files with rejects are read again only when there are too many to collect.
     A file with no data lines, or only rejected ones, is data like any other: it replaces what
     earlier runs took from it (with nothing, or with quarantine rows)."""
-    reading_sources = _split_sources(discover(spark, inputs))
+    reading_sources = _split_sources(discover(spark, inputs)) if inputs else []
     household_sources = _households_sources(discover(spark, households)) if households else []
+    if not reading_sources and not household_sources:
+        raise InputFileError("--input", "no input files given")
     for layout, paths in group_by_layout(reading_sources).items():
         logger.info("ingest: %d file(s) in the %s layout", len(paths), layout.name)
     # Rows name their file as Spark reports it (``_metadata.file_path``): the conditions that
@@ -213,18 +215,24 @@ def run_ingest(
     all_files = reading_files + [s.uri for s in household_sources]
 
     lines = Observation("ingest_lines")
+    seen = {"lines": 0, "rejected": 0}
+    readings_path, readings_before = None, None
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
-        parsed = parse_sources(spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days)
-        readings_before = tables.table_version(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
-        readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
-        seen = lines.get
-        check_files_read(seen["files_read"], reading_files)
-        quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
-        if quarantine is None:
-            quarantine = reparse_rejects(
-                spark, reading_sources, seen, max_kwh_per_halfhour, max_rejects_in_pass, plausible_days
+        quarantine = spark.createDataFrame([], catalog.BRONZE_QUARANTINE.schema)
+        if reading_sources:
+            parsed = parse_sources(
+                spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
+            readings_before = tables.table_version(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
+            readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
+            seen = lines.get
+            check_files_read(seen["files_read"], reading_files)
+            quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
+            if quarantine is None:
+                quarantine = reparse_rejects(
+                    spark, reading_sources, seen, max_kwh_per_halfhour, max_rejects_in_pass, plausible_days
+                )
         n_households = None
         if household_sources:
             parsed_households = parse_household_lines(read_lines(spark, [s.path for s in household_sources]))
@@ -236,7 +244,7 @@ def run_ingest(
         has_rejects = seen["rejected"] > 0 or bool(household_sources)
         quarantine_path = write_quarantine(spark, quarantine if has_rejects else None, warehouse, all_files)
 
-    readings = tables.rows_written(spark, readings_path, before=readings_before)
+    readings = tables.rows_written(spark, readings_path, before=readings_before) if readings_path else 0
     reasons, rejected = quarantined_counts(spark, quarantine_path, all_files, reading_files)
     if readings + rejected != seen["lines"] or rejected != seen["rejected"]:
         raise EnergyAnomalyError(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from pyspark import SparkFiles, StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -23,7 +23,7 @@ from energy_anomaly import catalog, tables
 from energy_anomaly.catalog import MODELS, SCORED_MODELS, SLOT_MINUTES
 from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.periods import filter_period, in_period
+from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import score_in_calls
 
 logger = logging.getLogger(__name__)
@@ -62,15 +62,15 @@ class ScoreResult:
 
 
 def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
-    """Groups are hash buckets of households: every household's days stay in one group (its
+    """The complete days of ``features_df`` in start..end, scored; ``features_df`` holds each
+    household's days from ``HISTORY_DAYS`` before its first scored day. Groups are hash buckets of households: every household's days stay in one group (its
     history windows need them), and each group is scored in model calls of whole households."""
 
     def body(frame: pd.DataFrame) -> pd.DataFrame:
         return score_in_calls(frame, worker_bundle(bundle_name), start, end)
 
-    context = features_df.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
     bucket = F.pmod(F.xxhash64("household_id"), F.lit(n_groups)).alias("bucket")
-    return context.groupBy(bucket).applyInPandas(body, WIDE)
+    return features_df.groupBy(bucket).applyInPandas(body, WIDE)
 
 
 def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) -> DataFrame:
@@ -87,7 +87,7 @@ def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) ->
         wide_df.select("household_id", "day", F.inline(per_model))
         .withColumn("is_anomaly", F.col("score") > F.col("threshold"))
         .withColumn("model_version", F.lit(version))
-        .withColumn("month", F.trunc("day", "month"))
+        .withColumn("month", month_of("day"))
         .select(*catalog.GOLD_SCORES.schema.fieldNames())
     )
 
@@ -119,7 +119,7 @@ def to_anomalies(
             "tariff",
             "acorn_group",
             F.lit(version).alias("model_version"),
-            F.trunc("day", "month").alias("month"),
+            month_of("day").alias("month"),
         )
         .select(*catalog.GOLD_ANOMALIES.schema.fieldNames())
     )
@@ -134,27 +134,89 @@ def run_score(
     end: dt.date,
     flag_model: str = "ensemble",
 ) -> ScoreResult:
+    """Scores every household's days in start..end, replacing that period's earlier scores."""
+    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    context = features.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
+    return score_and_replace(
+        spark, warehouse, bundle_path, context, start=start, end=end, replaced=in_period(start, end), flag_model=flag_model
+    )
+
+
+def run_score_unscored(
+    spark: SparkSession, warehouse: str, bundle_path: str | Path, *, flag_model: str = "ensemble"
+) -> ScoreResult | None:
+    """Scores every household's complete days from its first day gold/anomaly_scores does not
+    hold (a later day it does hold is scored again, with this model); None if every day is scored."""
+    ranges = unscored_ranges(spark, warehouse)
+    if not ranges:
+        return None
+    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    start = min(first for first, _ in ranges.values())
+    end = max(last for _, last in ranges.values())
+    context_ranges = {h: (first - dt.timedelta(days=HISTORY_DAYS), last) for h, (first, last) in ranges.items()}
+    return score_and_replace(
+        spark,
+        warehouse,
+        bundle_path,
+        features.where(household_days(context_ranges)),
+        start=start,
+        end=end,
+        replaced=household_days(ranges),
+        flag_model=flag_model,
+    )
+
+
+def unscored_ranges(spark: SparkSession, warehouse: str) -> dict[str, tuple[dt.date, dt.date]]:
+    """Per household, its first complete feature day with no score, and its last complete day."""
+    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES).where("is_complete")
+    scored = tables.read_table_or_empty(spark, warehouse, catalog.GOLD_SCORES).where(
+        F.col("model") == F.lit(catalog.ENSEMBLE)
+    )
+    unscored = features.select("household_id", "day").join(
+        scored.select("household_id", "day"), ["household_id", "day"], "left_anti"
+    )
+    first = unscored.groupBy("household_id").agg(F.min("day").alias("first"))
+    last = features.groupBy("household_id").agg(F.max("day").alias("last"))
+    rows = first.join(last, "household_id").collect()
+    return {row["household_id"]: (row["first"], row["last"]) for row in rows}
+
+
+def score_and_replace(
+    spark: SparkSession,
+    warehouse: str,
+    bundle_path: str | Path,
+    context: DataFrame,
+    *,
+    start: dt.date,
+    end: dt.date,
+    replaced: Column,
+    flag_model: str = "ensemble",
+) -> ScoreResult:
+    """Scores the days of ``context`` (feature rows, each household's with the ``HISTORY_DAYS``
+    before its first scored day) that fall in start..end, and writes them in place of the rows
+    ``replaced`` selects in gold/anomaly_scores and gold/anomalies (one commit per table). The
+    scored rows must lie within ``replaced``; Delta checks each one."""
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
     archive = archive_bundle(bundle_path)
     spark.sparkContext.addArchive(str(archive))
-    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    wide = score_wide(features, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
+    wide = score_wide(context, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        period = in_period(start, end)
         before = {
             table: tables.table_version(spark, tables.table_path(warehouse, table))
             for table in (catalog.GOLD_SCORES, catalog.GOLD_ANOMALIES)
         }
-        scores_path = tables.replace_where(to_scores(wide, thresholds, version), warehouse, catalog.GOLD_SCORES, period)
+        scores_path = tables.replace_where(
+            to_scores(wide, thresholds, version).where(replaced), warehouse, catalog.GOLD_SCORES, replaced
+        )
         anomalies_path = tables.replace_where(
-            to_anomalies(wide, households, flag_model, thresholds, version),
+            to_anomalies(wide, households, flag_model, thresholds, version).where(replaced),
             warehouse,
             catalog.GOLD_ANOMALIES,
-            period,
+            replaced,
         )
     finally:
         wide.unpersist()

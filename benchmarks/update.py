@@ -1,0 +1,157 @@
+"""Benchmark: the daily update at fractions of the London shape: one new day, nothing new, one month.
+
+    .venv/bin/python -m benchmarks.update [--fractions 0.1,1] [--work bench/update]
+
+For each fraction of the 5,567 households, a warehouse as a utility has it after its backfill:
+``generate --format bronze`` for Nov 2011 - Feb 2014, then ``clean``, ``features`` and a quick
+``train`` (timed as set-up, not part of the figures). Then, each as its own ``energy-anomaly
+update`` process (JVM start included, as a scheduler runs it):
+
+1. one new day (2014-03-01) for every household, landed as one Kaggle-layout CSV file: each
+   household's last day of readings moved to that day (a household that left early comes back
+   after a long gap, which the update handles too);
+2. the same update again with nothing new;
+3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, every household's last 30 days
+   moved there).
+
+Printed: wall time and peak memory of each, the rows each wrote, and the ratios the issue asks
+for (one day at this fraction against the first fraction's; one month against a full re-run of
+ingest+clean+features+score at the London shape, 1,807 s measured by ``benchmarks.full_shape``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import sys
+from pathlib import Path
+
+from benchmarks.full_shape import GIB, SAMPLE, SHARED, table_rows
+from benchmarks.measure import Measured, run_measured
+from energy_anomaly.config import REPO_ROOT
+from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS
+
+CLI = [sys.executable, "-m", "energy_anomaly"]
+FULL_RERUN_S = 1807  # ingest+clean+features+train+score at the London shape (issue #24's run)
+NEW_DAY = LCL_END + dt.timedelta(days=1)
+MONTH = 30
+
+
+def cli(argv: list[str], warehouse: Path) -> Measured:
+    measured = run_measured([*CLI, *argv, "--warehouse", str(warehouse)], cwd=REPO_ROOT)
+    if measured.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed (exit {measured.returncode}):\n{measured.stdout[-3000:]}")
+    return measured
+
+
+def backfilled(root: Path, households: int) -> Path:
+    """The warehouse after the backfill (kept between runs of the benchmark)."""
+    warehouse = root / "warehouse"
+    done = root / "backfilled"
+    if done.exists():
+        return warehouse
+    shutil.rmtree(warehouse, ignore_errors=True)
+    profiles = SHARED / "halfhourly_2013" if SHARED.is_dir() else SAMPLE / "halfhourly_2013"
+    info = SHARED / "informations_households.csv" if SHARED.is_dir() else SAMPLE / "informations_households.csv.gz"
+    steps = [
+        ["generate", "--format", "bronze", "--households", str(households), "--profiles", str(profiles),
+         "--household-info", str(info)],
+        ["clean"],
+        ["features"],
+        ["train", "--start", "2013-01-01", "--end", "2013-08-31", "--per-stratum", "300", "--epochs", "3"],
+    ]
+    for argv in steps:
+        measured = cli(argv, warehouse)
+        print(f"set-up: {argv[0]} {measured.wall_s:,.0f} s", flush=True)
+    done.write_text("ok\n")
+    return warehouse
+
+
+def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int) -> int:
+    """Writes one Kaggle-layout CSV per day in ``days``: day i holds every household's readings of
+    its own (lookback - i)-th last day, moved to that date. Returns the lines written."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    from energy_anomaly.session import build_session
+    from energy_anomaly.config import load_config
+
+    spark = build_session(load_config(REPO_ROOT / "conf" / "local.yaml").spark)
+    bronze = spark.read.format("delta").load(str(warehouse / "bronze" / "readings"))
+    days_of = bronze.select("household_id", F.to_date("ts").alias("day")).distinct()
+    rank = F.row_number().over(Window.partitionBy("household_id").orderBy(F.desc("day")))
+    last_days = days_of.withColumn("rank", rank).where(F.col("rank") <= lookback)
+    staging = landing.parent / f".staging-{landing.name}"
+    lines = 0
+    for i, day in enumerate(days):
+        source_rank = lookback - i
+        chosen = last_days.where(F.col("rank") == source_rank).select("household_id", F.col("day").alias("from_day"))
+        shift = F.make_dt_interval(days=F.datediff(F.lit(day), F.col("from_day")))
+        rows = bronze.join(chosen, (bronze.household_id == chosen.household_id) & (F.to_date("ts") == F.col("from_day")))
+        text = rows.select(
+            bronze.household_id.alias("LCLid"),
+            F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
+            F.format_string("%.3f", "kwh").alias("energy(kWh/hh)"),
+        )
+        shutil.rmtree(staging, ignore_errors=True)
+        text.coalesce(1).write.option("header", True).csv(str(staging))
+        (part,) = staging.glob("part-*.csv")
+        lines += sum(1 for _ in part.open()) - 1
+        landing.mkdir(parents=True, exist_ok=True)
+        part.rename(landing / f"{day}.csv")  # the landing rule: complete, then renamed into place
+    shutil.rmtree(staging, ignore_errors=True)
+    spark.stop()
+    return lines
+
+
+def update(warehouse: Path, landing: Path, what: str) -> Measured:
+    measured = cli(["update", "--input", str(landing)], warehouse)
+    summary = [line for line in measured.stdout.splitlines() if line.startswith(("update", "ingest", "  "))]
+    print(f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | "
+          f"{' / '.join(s.strip() for s in summary[:4])[:160]} |", flush=True)
+    return measured
+
+
+def run_fraction(fraction: float, work: Path) -> dict:
+    households = max(1, round(LCL_HOUSEHOLDS * fraction))
+    root = work / f"h{households}"
+    print(f"\n## {households:,} households ({fraction:g} of the London shape)\n", flush=True)
+    # Each run of the benchmark updates a copy of the backfilled warehouse.
+    run = root / "run"
+    shutil.rmtree(run, ignore_errors=True)
+    warehouse = run / "warehouse"
+    shutil.copytree(backfilled(root, households), warehouse)
+    landing = run / "landing"
+    before = {t: table_rows(warehouse, t) for t in ("silver/readings", "gold/features")}
+    print(f"history: {before['silver/readings']:,} silver slots, {before['gold/features']:,} household-days\n")
+    lines = land_days(warehouse, landing, [NEW_DAY], 1)
+    print(f"one day landed: {lines:,} lines\n")
+    print("| update | wall s | peak GiB | what it printed |")
+    print("| --- | ---: | ---: | --- |")
+    day = update(warehouse, landing, f"one new day ({NEW_DAY})")
+    nothing = update(warehouse, landing, "nothing new")
+    month_days = [NEW_DAY + dt.timedelta(days=i) for i in range(1, MONTH + 1)]
+    month_lines = land_days(warehouse, landing, month_days, MONTH + 1)
+    month = update(warehouse, landing, f"one month ({month_days[0]} .. {month_days[-1]}, {month_lines:,} lines)")
+    return {"households": households, "day": day.wall_s, "nothing": nothing.wall_s, "month": month.wall_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fractions", default="0.1,1", help="fractions of the 5,567 households (default 0.1,1)")
+    parser.add_argument("--work", default="bench/update", help="where warehouses go (default bench/update)")
+    args = parser.parse_args()
+    results = [run_fraction(float(f), Path(args.work).resolve()) for f in args.fractions.split(",")]
+    base = results[0]
+    print("\n| households | one day s | vs first | nothing new s | one month s | month / full re-run |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(
+            f"| {r['households']:,} | {r['day']:.1f} | {r['day'] / base['day']:.2f}x | {r['nothing']:.1f} | "
+            f"{r['month']:.1f} | {r['month'] / FULL_RERUN_S:.1%} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

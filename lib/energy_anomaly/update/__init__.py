@@ -1,0 +1,1 @@
+"""The daily mode: new raw files -> only the rows of every table that depend on them."""

@@ -1,0 +1,250 @@
+"""An update: new raw files -> bronze -> the silver, feature and score rows that depend on them.
+
+Each step replaces exactly the rows it recomputes (Delta ``replaceWhere`` by household and time
+range, one commit per table), computed from the same transforms as the batch stages, so any
+sequence of updates leaves the tables a batch run over all the files would write:
+- bronze: the files' rows, replaced by source file (``ingest``);
+- silver/readings: per household, the grid slots strictly between the readings just before and
+  just after what changed (``update.changes``), gridded from those readings;
+- silver/daily: the days of those slots, aggregated again from silver/readings;
+- gold/features: those days and the ``HISTORY_DEPENDENCE_DAYS`` after them, computed from as many
+  days of silver/daily before them;
+- gold/anomaly_scores and gold/anomalies: those days and the LSTM's ``HISTORY_DAYS`` after them,
+  scored with the given model (no training in an update).
+
+A step that fails leaves the tables of the steps before it written: running the update again
+redoes every step from the ingest (each replaces what it wrote before), which is what the
+streaming checkpoint does for a batch that did not finish.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from energy_anomaly import catalog, tables
+from energy_anomaly.clean.daily import to_daily
+from energy_anomaly.clean.dedupe import filter_on_grid, with_duplicates_resolved
+from energy_anomaly.clean.grid import to_grid
+from energy_anomaly.errors import EnergyAnomalyError
+from energy_anomaly.features.core import HISTORY_DEPENDENCE_DAYS
+from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_household_features
+from energy_anomaly.ingest.stage import IngestResult, run_ingest
+from energy_anomaly.models.inputs import HISTORY_DAYS
+from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
+from energy_anomaly.update.changes import (
+    Span,
+    changed_readings,
+    days_within,
+    slots_between,
+    spans_frame,
+    to_datetime,
+    with_neighbours,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    ingest: IngestResult
+    households: int  # households whose readings changed
+    unknown_households: list[str]  # of those, the ones silver/households does not list
+    first_day: dt.date | None
+    last_day: dt.date | None
+    slots: int
+    days: int
+    feature_days: int
+    score: ScoreResult | None
+
+
+def run_update(
+    spark: SparkSession,
+    warehouse: str,
+    files: list[str],
+    bundle_path: str | Path,
+    *,
+    max_kwh_per_halfhour: float,
+    plausible_days: tuple[dt.date, dt.date],
+    max_gap_slots: int,
+    bank_holidays: str,
+    flag_model: str = "ensemble",
+) -> UpdateResult:
+    """Ingests ``files`` and brings silver and gold up to date with what they changed."""
+    bronze_path = tables.table_path(warehouse, catalog.BRONZE_READINGS)
+    ensure_change_feed(spark, bronze_path)
+    before = tables.table_version(spark, bronze_path)
+    ingested = run_ingest(
+        spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days
+    )
+    after = tables.table_version(spark, bronze_path)
+    changed = [] if after == before else changed_readings(spark, bronze_path, before, after).collect()
+    if not changed:
+        return UpdateResult(ingested, 0, [], None, None, 0, 0, 0, None)
+
+    silver_readings = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
+    silver_daily = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_DAILY)
+    spans = with_neighbours(spark, changed, silver_readings, silver_daily)
+    frame = spans_frame(spark, spans).cache()
+    try:
+        slots = regrid(spark, warehouse, spans, frame, max_gap_slots)
+        days = redo_daily(spark, warehouse, spans, frame)
+        feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays)
+        score = rescore(spark, warehouse, spans, frame, bundle_path, flag_model)
+    finally:
+        frame.unpersist()
+    return UpdateResult(
+        ingest=ingested,
+        households=len(spans),
+        unknown_households=unknown_households(spark, warehouse, [s.household_id for s in spans]),
+        first_day=min(s.days[0] for s in spans),
+        last_day=max(s.days[1] for s in spans),
+        slots=slots,
+        days=days,
+        feature_days=feature_days,
+        score=score,
+    )
+
+
+def ensure_change_feed(spark: SparkSession, bronze_path: str) -> None:
+    """Bronze written by a version before updates existed has no change feed: it is switched on,
+    and an update then sees the changes of every ingest from that commit on."""
+    if tables.table_exists(spark, bronze_path) and not tables.has_change_data_feed(spark, bronze_path):
+        logger.info("bronze/readings: turning on Delta's Change Data Feed")
+        tables.set_property(spark, bronze_path, tables.CHANGE_DATA_FEED, "true")
+
+
+def regrid(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, max_gap_slots: int) -> int:
+    """silver/readings between each household's neighbouring readings, gridded again."""
+    bronze = tables.read_table(spark, warehouse, catalog.BRONZE_READINGS)
+    silver = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
+    lowest = to_datetime(min(s.first for s in spans))
+    highest = to_datetime(max(s.last for s in spans))
+    ts = F.unix_micros("ts")
+    changed = (
+        bronze.where(F.col("ts").between(F.lit(lowest), F.lit(highest)))  # lets Delta skip older files
+        .join(F.broadcast(frame.select("household_id", "first", "last")), "household_id")
+        .where(ts.between(F.col("first"), F.col("last")))
+        .select("household_id", "ts", "kwh")
+        .transform(filter_on_grid)
+        .transform(with_duplicates_resolved)
+    )
+    edges = sorted({t for s in spans for t in (s.before, s.after) if t is not None})
+    neighbours = (
+        silver.where(F.col("ts").isin([to_datetime(t) for t in edges]) & (F.col("n_source_rows") > 0))
+        .join(F.broadcast(frame.select("household_id", "before", "after")), "household_id")
+        .where((ts == F.col("before")) | (ts == F.col("after")))
+        .select("household_id", "ts", "kwh", "n_source_rows", "has_conflict")
+    )
+    between = (F.col("before").isNull() | (ts > F.col("before"))) & (F.col("after").isNull() | (ts < F.col("after")))
+    grid = (
+        changed.unionByName(neighbours)
+        .transform(to_grid, max_gap_slots)
+        .join(F.broadcast(frame.select("household_id", "before", "after")), "household_id")
+        .where(between)
+        .select(*catalog.SILVER_READINGS.schema.fieldNames())
+        .sortWithinPartitions("household_id", "ts")
+    )
+    return _replace(spark, grid, warehouse, catalog.SILVER_READINGS, slots_between(spans))
+
+
+def redo_daily(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame) -> int:
+    """silver/daily for the days of the regridded slots, from silver/readings as it now is."""
+    days = _rows_in(tables.read_table(spark, warehouse, catalog.SILVER_READINGS), frame, "first_day", "last_day", spans)
+    daily = days.transform(to_daily).sortWithinPartitions("household_id", "day")
+    return _replace(spark, daily, warehouse, catalog.SILVER_DAILY, days_within(spans, lambda s: s.days))
+
+
+def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, bank_holidays: str) -> int:
+    """gold/features for the days that depend on the new silver/daily days, each household's from
+    the ``HISTORY_DEPENDENCE_DAYS`` before its first such day."""
+    context = _rows_in(
+        tables.read_table(spark, warehouse, catalog.SILVER_DAILY),
+        frame,
+        "first_feature_day",
+        "last_feature_day",
+        spans,
+        history_days=HISTORY_DEPENDENCE_DAYS,
+    )
+    features = (
+        context.transform(with_household_features)
+        .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
+        .join(F.broadcast(frame.select("household_id", "first_feature_day", "last_feature_day")), "household_id")
+        .where(F.col("day").between(F.col("first_feature_day"), F.col("last_feature_day")))
+        .select(*catalog.GOLD_FEATURES.schema.fieldNames())
+        .sortWithinPartitions("household_id", "day")
+    )
+    return _replace(spark, features, warehouse, catalog.GOLD_FEATURES, days_within(spans, lambda s: s.feature_days))
+
+
+def rescore(
+    spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, bundle_path, flag_model: str
+) -> ScoreResult:
+    """The scores of the days whose features (or the features of the days before them) changed."""
+    context = _rows_in(
+        tables.read_table(spark, warehouse, catalog.GOLD_FEATURES),
+        frame,
+        "first_score_day",
+        "last_score_day",
+        spans,
+        history_days=HISTORY_DAYS,
+    )
+    return score_and_replace(
+        spark,
+        warehouse,
+        bundle_path,
+        context,
+        start=min(s.score_days[0] for s in spans),
+        end=max(s.score_days[1] for s in spans),
+        replaced=days_within(spans, lambda s: s.score_days),
+        flag_model=flag_model,
+    )
+
+
+def _rows_in(
+    table: DataFrame, frame: DataFrame, first: str, last: str, spans: list[Span], history_days: int = 0
+) -> DataFrame:
+    """Each household's rows from ``history_days`` before its ``first`` day to its ``last`` day."""
+    lowest = min(_days(s, first) for s in spans) - dt.timedelta(days=history_days)
+    highest = max(_days(s, last) for s in spans)
+    ranges = frame.select("household_id", F.col(first).alias("_first"), F.col(last).alias("_last"))
+    return (
+        table.where(F.col("day").between(F.lit(lowest), F.lit(highest)))  # month pruning, file skipping
+        .where(F.col("month").between(F.lit(lowest.replace(day=1)), F.lit(highest.replace(day=1))))
+        .join(F.broadcast(ranges), "household_id")
+        .where(F.col("day").between(F.date_sub("_first", history_days), F.col("_last")))
+        .drop("_first", "_last")
+    )
+
+
+def _days(span: Span, column: str) -> dt.date:
+    ranges = {"first_day": span.days[0], "last_day": span.days[1]}
+    ranges.update(first_feature_day=span.feature_days[0], last_feature_day=span.feature_days[1])
+    ranges.update(first_score_day=span.score_days[0], last_score_day=span.score_days[1])
+    return ranges[column]
+
+
+def _replace(spark: SparkSession, rows: DataFrame, warehouse: str, table, condition) -> int:
+    path = tables.table_path(warehouse, table)
+    before = tables.table_version(spark, path)
+    tables.replace_where(rows, warehouse, table, condition)
+    return tables.rows_written(spark, path, before=before)
+
+
+def unknown_households(spark: SparkSession, warehouse: str, households: list[str]) -> list[str]:
+    """Households with readings that silver/households does not list (no tariff or ACORN group yet)."""
+    known = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
+    listed = {r["household_id"] for r in known.where(F.col("household_id").isin(households)).select("household_id").collect()}
+    return sorted(set(households) - listed)
+
+
+def no_model_error(warehouse: str) -> EnergyAnomalyError:
+    return EnergyAnomalyError(
+        f"no trained model under {tables.models_dir(warehouse)}: an update scores with an existing model; "
+        "train one first (energy-anomaly train, or run --train)"
+    )
