@@ -26,7 +26,7 @@ from energy_anomaly.config import Config, FeaturesConfig
 from energy_anomaly.features.stage import run_features
 from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.scoring.stage import run_score
-from energy_anomaly.tables import read_table, table_path, table_version
+from energy_anomaly.tables import read_table, read_table_or_empty, table_path, table_version
 from tests.conftest import SAMPLE_DIR, TEST_SPARK
 from tests.reliability.conftest import cli, cli_config
 
@@ -206,10 +206,10 @@ def stream_caught_up(spark, warehouse: str, landing: Path) -> bool:
     if checkpoint is None:
         return False
     started, committed = ({p.name for p in (checkpoint / d).glob("*") if p.name.isdigit()} for d in ("offsets", "commits"))
-    if started != committed:
+    if not started or started != committed:
         return False
     files = {p.name for p in landing.iterdir() if not p.name.startswith(".")}
-    bronze = read_table(spark, warehouse, catalog.BRONZE_READINGS).select("source_file").distinct().collect()
+    bronze = read_table_or_empty(spark, warehouse, catalog.BRONZE_READINGS).select("source_file").distinct().collect()
     return files == {row["source_file"].rsplit("/", 1)[1] for row in bronze}
 
 
@@ -222,7 +222,7 @@ def test_an_update_killed_mid_way_and_run_again_equals_one_batch_run(spark, tmp_
     *first, last = drops()
     for drop in first:
         land(landing, drop)
-        update(config, str(landing), model=model)
+    update(config, str(landing), model=model)  # the earlier drops, in one batch
     land(landing, last)
     silver = Path(table_path(warehouse, catalog.SILVER_READINGS)) / "_delta_log"
     commits = set(silver.glob("*.json"))
