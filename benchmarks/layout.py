@@ -54,9 +54,12 @@ def main() -> None:
     )
     one = bronze.select("household_id").orderBy("household_id").first()[0]
     last_day = bronze.agg(F.max(F.to_date("ts"))).first()[0]
-    new_day = bronze.where(F.to_date("ts") == F.lit(last_day)).withColumn(
-        "ts", F.col("ts") + F.expr("INTERVAL 1 DAY")
-    ).withColumn("month", F.trunc(F.to_date("ts"), "month")).cache()
+    new_day = (
+        bronze.where(F.to_date("ts") == F.lit(last_day))
+        .withColumn("ts", F.col("ts") + F.expr("INTERVAL 1 DAY"))
+        .withColumn("month", F.trunc(F.to_date("ts"), "month"))
+        .cache()
+    )
     new_day.count()
     layouts = {
         "as_ingested": lambda df: df.write.format("delta"),
@@ -98,8 +101,10 @@ def main() -> None:
         day = F.to_date("ts") == F.lit(last_day + dt.timedelta(days=1))
         if name == "month_range_sorted":
             day = day & (F.col("month") == F.lit((last_day + dt.timedelta(days=1)).replace(day=1)))
-        appended = new_day if name != "hash_bucket" else new_day.withColumn(
-            "bucket", F.pmod(F.hash("household_id"), F.lit(BUCKETS))
+        appended = (
+            new_day
+            if name != "hash_bucket"
+            else new_day.withColumn("bucket", F.pmod(F.hash("household_id"), F.lit(BUCKETS)))
         )
         if name in ("as_ingested", "range_sorted"):
             appended = appended.drop("month")

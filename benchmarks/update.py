@@ -55,8 +55,17 @@ def backfilled(root: Path, households: int) -> Path:
     profiles = SHARED / "halfhourly_2013" if SHARED.is_dir() else SAMPLE / "halfhourly_2013"
     info = SHARED / "informations_households.csv" if SHARED.is_dir() else SAMPLE / "informations_households.csv.gz"
     steps = [
-        ["generate", "--format", "bronze", "--households", str(households), "--profiles", str(profiles),
-         "--household-info", str(info)],
+        [
+            "generate",
+            "--format",
+            "bronze",
+            "--households",
+            str(households),
+            "--profiles",
+            str(profiles),
+            "--household-info",
+            str(info),
+        ],
         ["clean"],
         ["features"],
         ["train", "--start", "2013-01-01", "--end", "2013-08-31", "--per-stratum", "300", "--epochs", "3"],
@@ -74,8 +83,8 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    from energy_anomaly.session import build_session
     from energy_anomaly.config import load_config
+    from energy_anomaly.session import build_session
 
     spark = build_session(load_config(REPO_ROOT / "conf" / "local.yaml").spark)
     bronze = spark.read.format("delta").load(str(warehouse / "bronze" / "readings"))
@@ -88,7 +97,9 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
         source_rank = lookback - i
         chosen = last_days.where(F.col("rank") == source_rank).select("household_id", F.col("day").alias("from_day"))
         shift = F.make_dt_interval(days=F.datediff(F.lit(day), F.col("from_day")))
-        rows = bronze.join(chosen, (bronze.household_id == chosen.household_id) & (F.to_date("ts") == F.col("from_day")))
+        rows = bronze.join(
+            chosen, (bronze.household_id == chosen.household_id) & (F.to_date("ts") == F.col("from_day"))
+        )
         text = rows.select(
             bronze.household_id.alias("LCLid"),
             F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
@@ -108,8 +119,11 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
 def update(warehouse: Path, landing: Path, what: str) -> Measured:
     measured = cli(["update", "--input", str(landing)], warehouse)
     summary = [line for line in measured.stdout.splitlines() if line.startswith(("update", "ingest", "  "))]
-    print(f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | "
-          f"{' / '.join(s.strip() for s in summary[:4])[:160]} |", flush=True)
+    print(
+        f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | "
+        f"{' / '.join(s.strip() for s in summary[:4])[:160]} |",
+        flush=True,
+    )
     return measured
 
 

@@ -205,7 +205,9 @@ def stream_caught_up(spark, warehouse: str, landing: Path) -> bool:
     checkpoint = next(Path(table_path(warehouse, "checkpoints")).glob("update-*"), None)
     if checkpoint is None:
         return False
-    started, committed = ({p.name for p in (checkpoint / d).glob("*") if p.name.isdigit()} for d in ("offsets", "commits"))
+    started, committed = (
+        {p.name for p in (checkpoint / d).glob("*") if p.name.isdigit()} for d in ("offsets", "commits")
+    )
     if not started or started != committed:
         return False
     files = {p.name for p in landing.iterdir() if not p.name.startswith(".")}
@@ -227,8 +229,16 @@ def test_an_update_killed_mid_way_and_run_again_equals_one_batch_run(spark, tmp_
     silver = Path(table_path(warehouse, catalog.SILVER_READINGS)) / "_delta_log"
     commits = set(silver.glob("*.json"))
     args = ("update", "--config", str(cli_config(tmp_path)), "--warehouse", warehouse)
-    process = cli(*args, "--input", str(landing), "--model", str(model), start_new_session=True,
-                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = cli(
+        *args,
+        "--input",
+        str(landing),
+        "--model",
+        str(model),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline, killed = time.monotonic() + 300, False
     while time.monotonic() < deadline and process.poll() is None:
         if set(silver.glob("*.json")) - commits:  # bronze and silver written, the rest not yet

@@ -11,7 +11,7 @@ from a running sum carried along the series.
 | --- | --- |
 | ``baseline_7``, ``baseline_28`` | mean daily kWh of the previous 7 / 28 calendar days (complete days) |
 | ``dev_7``, ``dev_28`` | daily kWh / baseline - 1 |
-| ``level`` | mean daily kWh of the previous 28 days / 48 (with fewer than 7 complete days, of those there are; with none, the day's own mean): the household's typical half-hour |
+| ``level`` | mean daily kWh of the previous 28 days (complete days; else the day's own) / 48: a typical half-hour |
 | ``profile`` | the 48 values / level: the day's shape in the household's own units |
 | ``profile_dist_28`` | mean absolute difference of ``profile`` from the household's mean profile of 28 days |
 | ``profile_corr_28`` | correlation of ``profile`` with that mean profile (time reversal, shuffled readings) |

@@ -13,8 +13,8 @@ from pyspark.sql import functions as F
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
-from energy_anomaly.periods import month_of
 from energy_anomaly.features.core import household_features
+from energy_anomaly.periods import month_of
 
 logger = logging.getLogger(__name__)
 

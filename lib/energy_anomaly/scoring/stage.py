@@ -63,8 +63,9 @@ class ScoreResult:
 
 def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
     """The complete days of ``features_df`` in start..end, scored; ``features_df`` holds each
-    household's days from ``HISTORY_DAYS`` before its first scored day. Groups are hash buckets of households: every household's days stay in one group (its
-    history windows need them), and each group is scored in model calls of whole households."""
+    household's days from ``HISTORY_DAYS`` before its first scored day. Groups are hash buckets
+    of households: every household's days stay in one group (its history windows need them),
+    and each group is scored in model calls of whole households."""
 
     def body(frame: pd.DataFrame) -> pd.DataFrame:
         return score_in_calls(frame, worker_bundle(bundle_name), start, end)
@@ -138,7 +139,14 @@ def run_score(
     features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
     context = features.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
     return score_and_replace(
-        spark, warehouse, bundle_path, context, start=start, end=end, replaced=in_period(start, end), flag_model=flag_model
+        spark,
+        warehouse,
+        bundle_path,
+        context,
+        start=start,
+        end=end,
+        replaced=in_period(start, end),
+        flag_model=flag_model,
     )
 
 

@@ -42,16 +42,28 @@ def to_datetime(micros: int) -> dt.datetime:
     return EPOCH + dt.timedelta(microseconds=micros)
 
 
+# A silver reading as the regrid needs it: (ts in microseconds, kwh, n_source_rows, has_conflict).
+Reading = tuple[int, float, int, bool]
+
+
 @dataclass(frozen=True)
 class Span:
     """One household's change: readings changed from ``first`` to ``last`` (microseconds), with its
-    readings just ``before`` and ``after`` them (None: there is none)."""
+    readings just before and after them (None: there is none)."""
 
     household_id: str
     first: int
     last: int
-    before: int | None
-    after: int | None
+    previous: Reading | None
+    next: Reading | None
+
+    @property
+    def before(self) -> int | None:
+        return None if self.previous is None else self.previous[0]
+
+    @property
+    def after(self) -> int | None:
+        return None if self.next is None else self.next[0]
 
     @property
     def days(self) -> tuple[dt.date, dt.date]:
@@ -89,7 +101,9 @@ def changed_readings(spark: SparkSession, bronze_path: str, after_version: int |
     )
 
 
-def with_neighbours(spark: SparkSession, changed: list, silver_readings: DataFrame, silver_daily: DataFrame) -> list[Span]:
+def with_neighbours(
+    spark: SparkSession, changed: list, silver_readings: DataFrame, silver_daily: DataFrame
+) -> list[Span]:
     """Each household's change with its silver readings just before and after it."""
     if not changed:
         return []
@@ -104,27 +118,41 @@ def with_neighbours(spark: SparkSession, changed: list, silver_readings: DataFra
     near = observed.where(
         F.col("ts").between(F.lit(lowest - dt.timedelta(days=NEAR_DAYS)), F.lit(highest + dt.timedelta(days=NEAR_DAYS)))
     )
-    found = {row["household_id"]: [row["before"], row["after"]] for row in _neighbours(near, spans).collect()}
+    found = {
+        row["household_id"]: [_reading(row["before"]), _reading(row["after"])]
+        for row in _neighbours(near, spans).collect()
+    }
     far_before = [r for r in changed if found.get(r["household_id"], [None])[0] is None]
     far_after = [r for r in changed if found.get(r["household_id"], [None, None])[1] is None]
-    for household, before in _far(silver_readings, silver_daily, far_before, before=True).items():
-        found.setdefault(household, [None, None])[0] = before
-    for household, after in _far(silver_readings, silver_daily, far_after, before=False).items():
-        found.setdefault(household, [None, None])[1] = after
+    for household, reading in _far(silver_readings, silver_daily, far_before, before=True).items():
+        found.setdefault(household, [None, None])[0] = reading
+    for household, reading in _far(silver_readings, silver_daily, far_after, before=False).items():
+        found.setdefault(household, [None, None])[1] = reading
     return [
         Span(r["household_id"], r["first"], r["last"], *found.get(r["household_id"], [None, None])) for r in changed
     ]
 
 
+def _as_reading() -> Column:
+    return F.struct(F.unix_micros("ts").alias("ts"), "kwh", "n_source_rows", "has_conflict")
+
+
+def _reading(row) -> Reading | None:
+    return None if row is None else (row["ts"], row["kwh"], row["n_source_rows"], row["has_conflict"])
+
+
 def _neighbours(observed: DataFrame, spans: DataFrame) -> DataFrame:
+    """Per household, its last reading before the change and its first after it (max_by and
+    min_by skip the rows whose ordering value is null: those on the other side)."""
     ts = F.unix_micros("ts")
     joined = observed.join(F.broadcast(spans), "household_id")
     return joined.groupBy("household_id").agg(
-        F.max(F.when(ts < F.col("first"), ts)).alias("before"), F.min(F.when(ts > F.col("last"), ts)).alias("after")
+        F.max_by(_as_reading(), F.when(ts < F.col("first"), ts)).alias("before"),
+        F.min_by(_as_reading(), F.when(ts > F.col("last"), ts)).alias("after"),
     )
 
 
-def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, before: bool) -> dict[str, int]:
+def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, before: bool) -> dict[str, Reading]:
     """The neighbouring reading of households with none within ``NEAR_DAYS`` of their change: the
     nearest day with readings beyond that from silver/daily (one row per day), then that day's readings."""
     if not changed:
@@ -149,21 +177,19 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
         return {}
     wanted = reduce(
         Column.__or__,
-        [F.col("household_id").isin(ids) & (F.col("day") == day) for day, ids in _grouped({r[0]: r[1] for r in nearest}).items()],
+        [
+            F.col("household_id").isin(ids) & (F.col("day") == day)
+            for day, ids in _grouped({r[0]: r[1] for r in nearest}).items()
+        ],
     )
-    limit = {r["household_id"]: r["first"] if before else r["last"] for r in changed}
     rows = (
         silver_readings.where(wanted & (F.col("n_source_rows") > 0))
-        .select("household_id", F.unix_micros("ts").alias("ts"))
+        .groupBy("household_id")
+        .agg((F.max(_as_reading()) if before else F.min(_as_reading())).alias("reading"))
         .collect()
     )
-    out: dict[str, int] = {}
-    for household, ts in rows:
-        if (ts < limit[household]) if before else (ts > limit[household]):
-            current = out.get(household)
-            if current is None or ((ts > current) if before else (ts < current)):
-                out[household] = ts
-    return out
+    # The day's readings all lie beyond NEAR_DAYS of the change: its last (first) one is the neighbour.
+    return {row["household_id"]: _reading(row["reading"]) for row in rows}
 
 
 def _grouped(value_by_household: dict) -> dict:
@@ -212,8 +238,21 @@ def spans_frame(spark: SparkSession, spans: list[Span]) -> DataFrame:
             *[T.StructField(name, T.DateType(), False) for name in RANGE_COLUMNS],
         ]
     )
-    rows = [(s.household_id, s.first, s.last, s.before, s.after, *s.days, *s.feature_days, *s.score_days) for s in spans]
+    rows = [
+        (s.household_id, s.first, s.last, s.before, s.after, *s.days, *s.feature_days, *s.score_days) for s in spans
+    ]
     return spark.createDataFrame(rows, schema)
 
 
 RANGE_COLUMNS = ("first_day", "last_day", "first_feature_day", "last_feature_day", "first_score_day", "last_score_day")
+
+
+def neighbour_readings(spark: SparkSession, spans: list[Span]) -> DataFrame:
+    """The readings just before and after each change, as deduplicated readings (the grid's input)."""
+    rows = [(s.household_id, *reading) for s in spans for reading in (s.previous, s.next) if reading is not None]
+    frame = spark.createDataFrame(
+        rows, "household_id STRING, micros BIGINT, kwh DOUBLE, n_source_rows INT, has_conflict BOOLEAN"
+    )
+    return frame.select(
+        "household_id", F.timestamp_micros("micros").alias("ts"), "kwh", "n_source_rows", "has_conflict"
+    )

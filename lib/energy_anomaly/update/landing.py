@@ -95,8 +95,10 @@ def run(
         .option("checkpointLocation", checkpoint_path(warehouse, landing))
         .queryName("energy-anomaly-update")
     )
-    writer = writer.trigger(availableNow=True) if every_seconds is None else writer.trigger(
-        processingTime=f"{every_seconds} seconds"
+    writer = (
+        writer.trigger(availableNow=True)
+        if every_seconds is None
+        else writer.trigger(processingTime=f"{every_seconds} seconds")
     )
     query = writer.start()
     try:

@@ -41,6 +41,7 @@ from energy_anomaly.update.changes import (
     Span,
     changed_readings,
     days_within,
+    neighbour_readings,
     slots_between,
     spans_frame,
     to_datetime,
@@ -79,9 +80,7 @@ def run_update(
     bronze_path = tables.table_path(warehouse, catalog.BRONZE_READINGS)
     ensure_change_feed(spark, bronze_path)
     before = tables.table_version(spark, bronze_path)
-    ingested = run_ingest(
-        spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days
-    )
+    ingested = run_ingest(spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days)
     after = tables.table_version(spark, bronze_path)
     changed = [] if after == before else changed_readings(spark, bronze_path, before, after).collect()
     if not changed:
@@ -122,7 +121,6 @@ def ensure_change_feed(spark: SparkSession, bronze_path: str) -> None:
 def regrid(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, max_gap_slots: int) -> int:
     """silver/readings between each household's neighbouring readings, gridded again."""
     bronze = tables.read_table(spark, warehouse, catalog.BRONZE_READINGS)
-    silver = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
     lowest = to_datetime(min(s.first for s in spans))
     highest = to_datetime(max(s.last for s in spans))
     ts = F.unix_micros("ts")
@@ -134,13 +132,7 @@ def regrid(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFr
         .transform(filter_on_grid)
         .transform(with_duplicates_resolved)
     )
-    edges = sorted({t for s in spans for t in (s.before, s.after) if t is not None})
-    neighbours = (
-        silver.where(F.col("ts").isin([to_datetime(t) for t in edges]) & (F.col("n_source_rows") > 0))
-        .join(F.broadcast(frame.select("household_id", "before", "after")), "household_id")
-        .where((ts == F.col("before")) | (ts == F.col("after")))
-        .select("household_id", "ts", "kwh", "n_source_rows", "has_conflict")
-    )
+    neighbours = neighbour_readings(spark, spans)
     between = (F.col("before").isNull() | (ts > F.col("before"))) & (F.col("after").isNull() | (ts < F.col("after")))
     grid = (
         changed.unionByName(neighbours)
@@ -209,24 +201,25 @@ def rescore(
 def _rows_in(
     table: DataFrame, frame: DataFrame, first: str, last: str, spans: list[Span], history_days: int = 0
 ) -> DataFrame:
-    """Each household's rows from ``history_days`` before its ``first`` day to its ``last`` day."""
-    lowest = min(_days(s, first) for s in spans) - dt.timedelta(days=history_days)
-    highest = max(_days(s, last) for s in spans)
-    ranges = frame.select("household_id", F.col(first).alias("_first"), F.col(last).alias("_last"))
+    """Each household's rows from ``history_days`` before its ``first`` day to its ``last`` day
+    (columns of ``spans_frame``)."""
+    ranges = [_day_range(s, first) for s in spans]
+    lowest = min(a for a, _ in ranges) - dt.timedelta(days=history_days)
+    highest = max(b for _, b in ranges)
+    bounds = frame.select("household_id", F.col(first).alias("_first"), F.col(last).alias("_last"))
     return (
-        table.where(F.col("day").between(F.lit(lowest), F.lit(highest)))  # month pruning, file skipping
-        .where(F.col("month").between(F.lit(lowest.replace(day=1)), F.lit(highest.replace(day=1))))
-        .join(F.broadcast(ranges), "household_id")
+        # Static bounds first: Delta prunes months and skips files by their statistics.
+        table.where(F.col("month").between(F.lit(lowest.replace(day=1)), F.lit(highest.replace(day=1))))
+        .where(F.col("day").between(F.lit(lowest), F.lit(highest)))
+        .join(F.broadcast(bounds), "household_id")
         .where(F.col("day").between(F.date_sub("_first", history_days), F.col("_last")))
         .drop("_first", "_last")
     )
 
 
-def _days(span: Span, column: str) -> dt.date:
-    ranges = {"first_day": span.days[0], "last_day": span.days[1]}
-    ranges.update(first_feature_day=span.feature_days[0], last_feature_day=span.feature_days[1])
-    ranges.update(first_score_day=span.score_days[0], last_score_day=span.score_days[1])
-    return ranges[column]
+def _day_range(span: Span, first: str) -> tuple[dt.date, dt.date]:
+    """The span's days for a pair of ``spans_frame`` columns (``first_day``/``last_day``, ...)."""
+    return {"first_day": span.days, "first_feature_day": span.feature_days, "first_score_day": span.score_days}[first]
 
 
 def _replace(spark: SparkSession, rows: DataFrame, warehouse: str, table, condition) -> int:
@@ -239,7 +232,9 @@ def _replace(spark: SparkSession, rows: DataFrame, warehouse: str, table, condit
 def unknown_households(spark: SparkSession, warehouse: str, households: list[str]) -> list[str]:
     """Households with readings that silver/households does not list (no tariff or ACORN group yet)."""
     known = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
-    listed = {r["household_id"] for r in known.where(F.col("household_id").isin(households)).select("household_id").collect()}
+    listed = {
+        r["household_id"] for r in known.where(F.col("household_id").isin(households)).select("household_id").collect()
+    }
     return sorted(set(households) - listed)
 
 
