@@ -97,11 +97,9 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
         source_rank = lookback - i
         chosen = last_days.where(F.col("rank") == source_rank).select("household_id", F.col("day").alias("from_day"))
         shift = F.make_dt_interval(days=F.datediff(F.lit(day), F.col("from_day")))
-        rows = bronze.join(
-            chosen, (bronze.household_id == chosen.household_id) & (F.to_date("ts") == F.col("from_day"))
-        )
+        rows = bronze.withColumn("from_day", F.to_date("ts")).join(chosen, ["household_id", "from_day"])
         text = rows.select(
-            bronze.household_id.alias("LCLid"),
+            F.col("household_id").alias("LCLid"),
             F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
             F.format_string("%.3f", "kwh").alias("energy(kWh/hh)"),
         )
