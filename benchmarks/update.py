@@ -8,8 +8,7 @@ For each fraction of the 5,567 households, a warehouse as a utility has it after
 update`` process (JVM start included, as a scheduler runs it):
 
 1. one new day (2014-03-01) for every household, landed as one Kaggle-layout CSV file: each
-   household's last day of readings moved to that day (a household that left early comes back
-   after a long gap, which the update handles too);
+   household's last day of readings moved to that day;
 2. the same update again with nothing new;
 3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, every household's last 30 days
    moved there).
@@ -116,12 +115,9 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
 
 def update(warehouse: Path, landing: Path, what: str) -> Measured:
     measured = cli(["update", "--input", str(landing)], warehouse)
-    summary = [line for line in measured.stdout.splitlines() if line.startswith(("update", "ingest", "  "))]
-    print(
-        f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | "
-        f"{' / '.join(s.strip() for s in summary[:4])[:160]} |",
-        flush=True,
-    )
+    lines = [line.strip() for line in measured.stdout.splitlines()]
+    steps = next((line.removeprefix("steps: ") for line in lines if line.startswith("steps:")), "nothing new")
+    print(f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | {steps} |", flush=True)
     return measured
 
 
@@ -139,7 +135,7 @@ def run_fraction(fraction: float, work: Path) -> dict:
     print(f"history: {before['silver/readings']:,} silver slots, {before['gold/features']:,} household-days\n")
     lines = land_days(warehouse, landing, [NEW_DAY], 1)
     print(f"one day landed: {lines:,} lines\n")
-    print("| update | wall s | peak GiB | what it printed |")
+    print("| update | wall s | peak GiB | its steps |")
     print("| --- | ---: | ---: | --- |")
     day = update(warehouse, landing, f"one new day ({NEW_DAY})")
     nothing = update(warehouse, landing, "nothing new")

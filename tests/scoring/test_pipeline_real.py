@@ -109,3 +109,43 @@ def test_bundle_metadata_describes_the_training(scored):
     assert m["sample_days"] == m["fit_days"] + m["calibration_days"] > 500
     assert set(m["final_losses"]) == {"conv1d_autoencoder", "lstm_forecaster"}
     assert pd.Series(m["strata"]).sum() == m["sample_days"]
+
+
+def test_score_without_a_period_scores_every_day_not_scored_yet(spark, scored, tmp_path):
+    """Periods are inputs: with none, score takes each household's days from its first unscored one."""
+    import shutil
+
+    from pyspark.sql import functions as F
+
+    from energy_anomaly import catalog
+    from energy_anomaly.scoring.stage import run_score_unscored, unscored_ranges
+    from energy_anomaly.tables import read_table
+
+    warehouse, trained, _ = scored
+    copy = str(tmp_path / "warehouse")
+    shutil.copytree(warehouse, copy)
+    features = read_table(spark, copy, catalog.GOLD_FEATURES).where("is_complete")
+    ranges = unscored_ranges(spark, copy)
+    # The fixture scored Sep-Dec: every household's first unscored day is its first complete day.
+    firsts = {
+        r["household_id"]: r["first"]
+        for r in features.groupBy("household_id").agg(F.min("day").alias("first")).collect()
+    }
+    assert {h: first for h, (first, _) in ranges.items()} == firsts
+
+    result = run_score_unscored(spark, copy, trained.path)
+    assert result.days == features.count()
+    ensemble = read_table(spark, copy, catalog.GOLD_SCORES).where(F.col("model") == catalog.ENSEMBLE)
+    assert ensemble.count() == features.count()
+    assert run_score_unscored(spark, copy, trained.path) is None  # every day scored: nothing to do
+
+
+def test_run_without_train_and_without_a_model_is_refused_before_any_stage(tmp_path):
+    from energy_anomaly.commands.pipeline import pipeline
+    from energy_anomaly.config import Config
+    from energy_anomaly.errors import EnergyAnomalyError
+
+    warehouse = tmp_path / "warehouse"
+    with pytest.raises(EnergyAnomalyError, match="no trained model .* run with --train"):
+        pipeline(Config(warehouse=str(warehouse)), [str(tmp_path / "nothing.csv")], None, None)
+    assert not warehouse.exists()

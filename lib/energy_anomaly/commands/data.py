@@ -171,6 +171,11 @@ def generate_args(parser: argparse.ArgumentParser) -> None:
         "--household-info", action="append", help="informations_households.csv (default: the repo sample's)"
     )
     parser.add_argument("--compression", default="none", choices=("none", "gzip"), help="CSV compression")
+    parser.add_argument(
+        "--leave-share",
+        type=float,
+        help="share of households that leave before the end (default 0.12, as in LCL; 0: all stay)",
+    )
 
 
 def generate_command(args, config: Config) -> int:
@@ -184,6 +189,8 @@ def generate_command(args, config: Config) -> int:
         raise EnergyAnomalyError("--output is required for CSV formats")
     if args.households < 1 or args.start > args.end:
         raise EnergyAnomalyError("--households must be positive and --start not after --end")
+    if args.leave_share is not None and not 0 <= args.leave_share <= 1:
+        raise EnergyAnomalyError("--leave-share must be between 0 and 1")
     span = (args.end - args.start).days
     shape = dataclasses.replace(
         Shape(),
@@ -191,6 +198,7 @@ def generate_command(args, config: Config) -> int:
         start=args.start,
         end=args.end,
         join_window_days=min(Shape().join_window_days, span // 2),
+        leave_share=Shape().leave_share if args.leave_share is None else args.leave_share,
     )
     started = time.monotonic()
     result = run_generate(

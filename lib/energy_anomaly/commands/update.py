@@ -75,6 +75,7 @@ def update(config: Config, landing: str, *, every_seconds=None, timeout_seconds=
 
 def print_update(result, seconds: float) -> None:
     print_ingest(result.ingest)
+    print("  steps: " + ", ".join(f"{step} {s:.1f} s" for step, s in result.seconds.items()))
     if result.households == 0:
         print("  no readings changed: silver and gold untouched")
         return

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -62,6 +64,7 @@ class UpdateResult:
     days: int
     feature_days: int
     score: ScoreResult | None
+    seconds: dict[str, float] = field(default_factory=dict)  # per step, in the order they ran
 
 
 def run_update(
@@ -77,24 +80,32 @@ def run_update(
     flag_model: str = "ensemble",
 ) -> UpdateResult:
     """Ingests ``files`` and brings silver and gold up to date with what they changed."""
+    seconds: dict[str, float] = {}
+    timed = _timer(seconds)
     bronze_path = tables.table_path(warehouse, catalog.BRONZE_READINGS)
-    ensure_change_feed(spark, bronze_path)
-    before = tables.table_version(spark, bronze_path)
-    ingested = run_ingest(spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days)
-    after = tables.table_version(spark, bronze_path)
-    changed = [] if after == before else changed_readings(spark, bronze_path, before, after).collect()
+    with timed("ingest"):
+        ensure_change_feed(spark, bronze_path)
+        before = tables.table_version(spark, bronze_path)
+        ingested = run_ingest(spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days)
+        after = tables.table_version(spark, bronze_path)
+    with timed("changes"):
+        changed = [] if after == before else changed_readings(spark, bronze_path, before, after).collect()
+        if changed:
+            silver_readings = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
+            silver_daily = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_DAILY)
+            spans = with_neighbours(spark, changed, silver_readings, silver_daily)
     if not changed:
-        return UpdateResult(ingested, 0, [], None, None, 0, 0, 0, None)
-
-    silver_readings = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
-    silver_daily = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_DAILY)
-    spans = with_neighbours(spark, changed, silver_readings, silver_daily)
+        return UpdateResult(ingested, 0, [], None, None, 0, 0, 0, None, seconds)
     frame = spans_frame(spark, spans).cache()
     try:
-        slots = regrid(spark, warehouse, spans, frame, max_gap_slots)
-        days = redo_daily(spark, warehouse, spans, frame)
-        feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays)
-        score = rescore(spark, warehouse, spans, frame, bundle_path, flag_model)
+        with timed("silver/readings"):
+            slots = regrid(spark, warehouse, spans, frame, max_gap_slots)
+        with timed("silver/daily"):
+            days = redo_daily(spark, warehouse, spans, frame)
+        with timed("gold/features"):
+            feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays)
+        with timed("scores"):
+            score = rescore(spark, warehouse, spans, frame, bundle_path, flag_model)
     finally:
         frame.unpersist()
     return UpdateResult(
@@ -107,7 +118,21 @@ def run_update(
         days=days,
         feature_days=feature_days,
         score=score,
+        seconds=seconds,
     )
+
+
+def _timer(seconds: dict[str, float]):
+    @contextmanager
+    def timed(step: str):
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            seconds[step] = time.monotonic() - started
+            logger.info("update: %s in %.1f s", step, seconds[step])
+
+    return timed
 
 
 def ensure_change_feed(spark: SparkSession, bronze_path: str) -> None:
