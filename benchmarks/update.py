@@ -7,10 +7,11 @@ For each fraction of the 5,567 households, a warehouse as a utility has it after
 ``train`` (timed as set-up, not part of the figures). Then, each as its own ``energy-anomaly
 update`` process (JVM start included, as a scheduler runs it):
 
-1. one new day (2014-03-01) for every household, landed as one Kaggle-layout CSV file: each
-   household's last day of readings moved to that day;
+1. one new day (2014-03-01) for every household still reading on the history's last day (the
+   generated history, like LCL, has households whose readings end earlier), landed as one
+   Kaggle-layout CSV file: each household's last day of readings moved to that day;
 2. the same update again with nothing new;
-3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, every household's last 30 days
+3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, those households' last 30 days
    moved there).
 
 Printed: wall time and peak memory of each, the rows each wrote, and the ratios the issue asks
@@ -60,6 +61,8 @@ def backfilled(root: Path, households: int) -> Path:
             "bronze",
             "--households",
             str(households),
+            "--leave-share",  # no household leaves the trial early: as many as possible read on the last day
+            "0",
             "--profiles",
             str(profiles),
             "--household-info",
@@ -76,9 +79,10 @@ def backfilled(root: Path, households: int) -> Path:
     return warehouse
 
 
-def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int) -> int:
-    """Writes one Kaggle-layout CSV per day in ``days``: day i holds every household's readings of
-    its own (lookback - i)-th last day, moved to that date. Returns the lines written."""
+def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int) -> tuple[int, int]:
+    """Writes one Kaggle-layout CSV per day in ``days``: day i holds the readings of every household
+    still reading on the history's last day, of its (lookback - i)-th last day, moved to that date.
+    Returns (households, lines written)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -88,8 +92,12 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     spark = build_session(load_config(REPO_ROOT / "conf" / "local.yaml").spark)
     bronze = spark.read.format("delta").load(str(warehouse / "bronze" / "readings"))
     days_of = bronze.select("household_id", F.to_date("ts").alias("day")).distinct()
+    # Households whose readings ended earlier (as some LCL households' did) send nothing new.
+    last = days_of.agg(F.max("day")).first()[0]
+    active = days_of.where(F.col("day") == F.lit(last)).select("household_id")
     rank = F.row_number().over(Window.partitionBy("household_id").orderBy(F.desc("day")))
-    last_days = days_of.withColumn("rank", rank).where(F.col("rank") <= lookback)
+    last_days = days_of.join(active, "household_id").withColumn("rank", rank).where(F.col("rank") <= lookback)
+    households = active.count()
     staging = landing.parent / f".staging-{landing.name}"
     lines = 0
     for i, day in enumerate(days):
@@ -110,7 +118,7 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
         part.rename(landing / f"{day}.csv")  # the landing rule: complete, then renamed into place
     shutil.rmtree(staging, ignore_errors=True)
     spark.stop()
-    return lines
+    return households, lines
 
 
 def update(warehouse: Path, landing: Path, what: str) -> Measured:
@@ -133,14 +141,14 @@ def run_fraction(fraction: float, work: Path) -> dict:
     landing = run / "landing"
     before = {t: table_rows(warehouse, t) for t in ("silver/readings", "gold/features")}
     print(f"history: {before['silver/readings']:,} silver slots, {before['gold/features']:,} household-days\n")
-    lines = land_days(warehouse, landing, [NEW_DAY], 1)
-    print(f"one day landed: {lines:,} lines\n")
+    active, lines = land_days(warehouse, landing, [NEW_DAY], 1)
+    print(f"one day landed: {lines:,} lines for the {active:,} households still reading on the last day\n")
     print("| update | wall s | peak GiB | its steps |")
     print("| --- | ---: | ---: | --- |")
     day = update(warehouse, landing, f"one new day ({NEW_DAY})")
     nothing = update(warehouse, landing, "nothing new")
     month_days = [NEW_DAY + dt.timedelta(days=i) for i in range(1, MONTH + 1)]
-    month_lines = land_days(warehouse, landing, month_days, MONTH + 1)
+    _, month_lines = land_days(warehouse, landing, month_days, MONTH + 1)
     month = update(warehouse, landing, f"one month ({month_days[0]} .. {month_days[-1]}, {month_lines:,} lines)")
     return {"households": households, "day": day.wall_s, "nothing": nothing.wall_s, "month": month.wall_s}
 
