@@ -1,6 +1,8 @@
 """Table writes: whole-table overwrite of a derived table whose columns changed between versions, and
 the row counts Delta records for them, and replace_where into a new table."""
 
+import datetime as dt
+
 import pytest
 from delta.tables import DeltaTable
 from pyspark.errors import AnalysisException
@@ -117,3 +119,25 @@ def test_a_write_that_made_no_commit_is_not_read_as_the_previous_ones_count(spar
         spark.createDataFrame([], OLD), warehouse, Table("gold/n", OLD, "test"), F.col("household_id") == "zzz"
     )
     assert tables.rows_written(spark, path, before=before) == 0
+
+
+def test_bronze_from_before_the_change_feed_gets_it_on_its_first_update(spark, tmp_path):
+    """A warehouse written by a version without updates: its bronze is switched to Delta's Change
+    Data Feed, after which an ingest's changes can be read by version."""
+    from energy_anomaly import catalog
+    from energy_anomaly.tables import has_change_data_feed, table_path, table_version
+    from energy_anomaly.update.stage import ensure_change_feed
+
+    warehouse = str(tmp_path / "warehouse")
+    path = table_path(warehouse, catalog.BRONZE_READINGS)
+    rows = [("MAC000001", dt.datetime(2013, 1, 1), 0.5, "file:/a.csv")]
+    spark.createDataFrame(rows, catalog.BRONZE_READINGS.schema).write.format("delta").save(path)
+    assert not has_change_data_feed(spark, path)
+    ensure_change_feed(spark, path)
+    assert has_change_data_feed(spark, path)
+    version = table_version(spark, path)
+    spark.createDataFrame(rows, catalog.BRONZE_READINGS.schema).write.format("delta").mode("append").save(path)
+    changes = (
+        spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", version + 1).load(path)
+    )
+    assert changes.where("_change_type = 'insert'").count() == 1

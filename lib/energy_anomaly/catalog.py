@@ -224,9 +224,10 @@ BRONZE_READINGS = Table(
     _BRONZE_READINGS,
     "One row per accepted raw reading, with the URI of the file it came from. Each ingest adds the "
     "rows of its files as new files, so a day's drop lands in files spanning that day: statistics "
-    "on ts let a read of recent days skip the history. Its Change Data Feed tells update which "
-    "household-days an ingest touched.",
-    stats_columns=("household_id", "ts"),
+    "on ts let a read of recent days skip the history, and statistics on source_file let an "
+    "ingest find the rows of its files (to replace them) without reading the others. Its Change "
+    "Data Feed tells update which household-days an ingest touched.",
+    stats_columns=("household_id", "ts", "source_file"),
     change_data_feed=True,
 )
 BRONZE_QUARANTINE = Table(

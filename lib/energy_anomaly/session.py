@@ -64,6 +64,9 @@ JOB_CONF = {
     # task keeps one open file per month (28 for the London period) rather than re-sorting its
     # rows by month, which would cost a sort and lose the household order within the file.
     "spark.sql.maxConcurrentOutputFileWriters": "48",
+    # Delta keeps min/max of strings to this many characters: file URIs share long prefixes (the
+    # landing folder), and bronze skips files by source_file (32 by default).
+    "spark.databricks.io.skipping.stringPrefixLength": "256",
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -113,12 +114,17 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
 CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
 
 
+PROPERTY_KEY = re.compile(r"delta\.[A-Za-z][A-Za-z0-9.]*")
+PROPERTY_VALUE = re.compile(r"[A-Za-z0-9]+")
+
+
 def set_property(spark: SparkSession, path: str, key: str, value: str) -> None:
-    """A table property, set in one commit. The path is a quoted identifier (``path_identifier``)
-    and key and value are bound as literals of the statement, never spliced into its text."""
-    spark.sql(
-        f"ALTER TABLE {path_identifier(path)} SET TBLPROPERTIES (:key = :value)", args={"key": key, "value": value}
-    )
+    """A Delta table property, set in one commit. Spark's SQL takes no parameter markers in
+    ``TBLPROPERTIES``, so key and value are the project's own constants, checked against plain
+    patterns; the path is a quoted identifier (``path_identifier``)."""
+    if not (PROPERTY_KEY.fullmatch(key) and PROPERTY_VALUE.fullmatch(value)):
+        raise ValueError(f"not a Delta table property this project sets: {key!r} = {value!r}")
+    spark.sql(f"ALTER TABLE {path_identifier(path)} SET TBLPROPERTIES ('{key}' = '{value}')")
 
 
 def has_change_data_feed(spark: SparkSession, path: str) -> bool:

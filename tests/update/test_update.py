@@ -262,6 +262,8 @@ def test_update_refuses_what_it_cannot_apply(spark, tmp_path, model, capsys):
     config = config_for(warehouse)
     with pytest.raises(EnergyAnomalyError, match="no trained model"):
         update(config, str(landing))
+    with pytest.raises(InputFileError, match="landing zone must be an existing folder"):
+        update(config, str(landing), model=model)
 
     land(landing, drops()[0])
     update(config, str(landing), model=model)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from energy_anomaly.commands.common import print_ingest, session
-from energy_anomaly.config import Config, resolve_path
+from energy_anomaly.config import Config, is_uri, resolve_path
 
 
 def update_args(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +33,7 @@ def update_command(args, config: Config) -> int:
 
 def update(config: Config, landing: str, *, every_seconds=None, timeout_seconds=None, model=None):
     """Runs the landing zone's new files through every stage; returns the per-batch UpdateResults."""
-    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.errors import EnergyAnomalyError, InputFileError
     from energy_anomaly.training.stage import latest_bundle
     from energy_anomaly.update import landing as zone
     from energy_anomaly.update.stage import no_model_error, run_update
@@ -42,8 +43,10 @@ def update(config: Config, landing: str, *, every_seconds=None, timeout_seconds=
         bundle = model or latest_bundle(config.warehouse)
     except EnergyAnomalyError:
         raise no_model_error(config.warehouse) from None
-    spark = session(config)
     location = resolve_path(landing)
+    if not is_uri(location) and not Path(location).is_dir():
+        raise InputFileError(location, "the landing zone must be an existing folder (it may be empty)")
+    spark = session(config)
 
     def apply(files: list[str]):
         batch_started = time.monotonic()
