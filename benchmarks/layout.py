@@ -98,7 +98,10 @@ def main() -> None:
                 table.withColumn("prev", F.lag("kwh").over(window)).agg(F.sum(F.col("kwh") - F.col("prev"))).collect()
             )
         )
-        day = F.to_date("ts") == F.lit(last_day + dt.timedelta(days=1))
+        new = last_day + dt.timedelta(days=1)
+        day = F.col("ts").between(
+            F.lit(dt.datetime.combine(new, dt.time())), F.lit(dt.datetime.combine(new, dt.time(23, 30)))
+        )
         if name == "month_range_sorted":
             day = day & (F.col("month") == F.lit((last_day + dt.timedelta(days=1)).replace(day=1)))
         appended = (
@@ -106,7 +109,7 @@ def main() -> None:
             if name != "hash_bucket"
             else new_day.withColumn("bucket", F.pmod(F.hash("household_id"), F.lit(BUCKETS)))
         )
-        if name in ("as_ingested", "range_sorted"):
+        if name != "month_range_sorted":
             appended = appended.drop("month")
         ordered = appended.repartitionByRange("household_id").sortWithinPartitions("household_id", "ts")
         append_s, _ = timed(lambda: ordered.writeTo(f"delta.`{path}`").overwrite(day))

@@ -31,7 +31,8 @@ SCORED_HOUSEHOLDS = [str(SAMPLE_DIR / "halfhourly_2013" / f"MAC00000{i}.csv.gz")
 def cluster_config(tmp_path: Path) -> Path:
     """conf/cluster.yaml with the reference run's training settings."""
     document = yaml.safe_load((REPO_ROOT / "conf" / "cluster.yaml").read_text())
-    document["train"].update(SCORED_TRAINING)
+    document["train"].update(SCORED_TRAINING, start="2013-01-01", end="2013-08-31")
+    document["score"].update(start="2013-09-01", end="2013-12-31")
     document["clean"]["max_gap_slots"] = 4
     path = tmp_path / "cluster.yaml"
     path.write_text(yaml.safe_dump(document))
@@ -52,6 +53,7 @@ def cluster_warehouse(tmp_path_factory) -> str:
         warehouse,
         "--households",
         str(SAMPLE_DIR / "informations_households.csv.gz"),
+        "--train",
     ]
     for path in SCORED_HOUSEHOLDS:
         job_args += ["--input", path]

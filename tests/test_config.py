@@ -43,6 +43,7 @@ def test_config_is_frozen_and_warehouse_overridable():
         ("spark:\n  driver_memory: lots\n", "JVM memory size"),
         ('score:\n  start: "2013-09-31"\n', "'score.start' must be a date YYYY-MM-DD, got '2013-09-31'"),
         ("score:\n  start: 2013-12-01\n  end: 2013-09-01\n", "'score.end' must be on or after score.start"),
+        ("train:\n  start: 2013-01-01\n", "'train.end' must be given with train.start"),
         ("score:\n  flag_model: best\n", "'score.flag_model' must be one of"),
         ("train:\n  threshold_quantile: 1.5\n", "between 0 and 1"),
         ("warehouse: 7\n", "'warehouse' must be a folder or URI"),

@@ -37,10 +37,12 @@ def iso_date(key: str, value: str) -> dt.date:
 
 def _period(section: str, start: str | None, end: str | None) -> None:
     """An optional period: neither end (the command decides), or both, in order."""
-    if start is None and end is None:
+    first = None if start is None else iso_date(f"{section}.start", start)
+    last = None if end is None else iso_date(f"{section}.end", end)
+    if first is None and last is None:
         return
-    _require(start is not None and end is not None, f"{section}.start", f"given with {section}.end", start)
-    first, last = iso_date(f"{section}.start", start), iso_date(f"{section}.end", end)
+    _require(first is not None, f"{section}.start", f"given with {section}.end", start)
+    _require(last is not None, f"{section}.end", f"given with {section}.start", end)
     _require(first <= last, f"{section}.end", f"on or after {section}.start ({first})", end)
 
 
