@@ -217,14 +217,21 @@ def score_and_replace(
             table: tables.table_version(spark, tables.table_path(warehouse, table))
             for table in (catalog.GOLD_SCORES, catalog.GOLD_ANOMALIES)
         }
+        # The rows are filtered on ``replaced`` here (Spark hashes a long list of households),
+        # so Delta's per-row check of the same condition, which would not, is off.
         scores_path = tables.replace_where(
-            to_scores(wide, thresholds, version).where(replaced), warehouse, catalog.GOLD_SCORES, replaced
+            to_scores(wide, thresholds, version).where(replaced),
+            warehouse,
+            catalog.GOLD_SCORES,
+            replaced,
+            rows_match_by_construction=True,
         )
         anomalies_path = tables.replace_where(
             to_anomalies(wide, households, flag_model, thresholds, version).where(replaced),
             warehouse,
             catalog.GOLD_ANOMALIES,
             replaced,
+            rows_match_by_construction=True,
         )
     finally:
         wide.unpersist()
