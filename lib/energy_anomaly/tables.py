@@ -293,7 +293,8 @@ def table_version(spark: SparkSession, path: str) -> int | None:
 
 
 def rows_written(spark: SparkSession, path: str, before: int | None = None) -> int:
-    """Rows the latest commit wrote, as Delta recorded them. The stages account for their rows with
+    """Rows the latest commit wrote (not counting rows it copied from files it rewrote), as Delta
+    recorded them. The stages account for their rows with
     it, so a commit without the count is an error, not zero rows.
 
     Writes of no rows may leave no commit at all: an append of nothing, or an overwrite by condition
@@ -315,7 +316,8 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
             f"{path}: Delta recorded no row count for the last commit, so its rows cannot be accounted for "
             f"(is {HISTORY_METRICS} set to false? it must stay true)"
         )
-    return metrics["numOutputRows"]
+    # A replace by condition rewrites the files it touches: rows it copied from them are not new.
+    return metrics["numOutputRows"] - metrics.get("numCopiedRows", 0)
 
 
 def last_commit(spark: SparkSession, path: str) -> tuple[int, str, dict[str, int]]:
