@@ -23,14 +23,25 @@ def month_of(day: str) -> Column:
     return F.trunc(F.col(day), "month")
 
 
+def households_by_value(value_by_household: dict) -> dict:
+    """value -> the households that have it: one ``isin`` per distinct range in a condition."""
+    groups: dict = {}
+    for household, value in value_by_household.items():
+        groups.setdefault(value, []).append(household)
+    return groups
+
+
+def within_months(first: dt.date, last: dt.date) -> Column:
+    """Rows of the months from ``first``'s to ``last``'s, on the ``month`` partition column: put
+    first in a condition, Delta prunes months with it before it reads file statistics."""
+    return F.col("month").between(F.lit(first.replace(day=1)), F.lit(last.replace(day=1)))
+
+
 def household_days(ranges: dict[str, tuple[dt.date, dt.date]]) -> Column:
     """Rows whose ``day`` lies in their household's range (both ends included), as one Column of
-    literal values: households with the same range share one ``isin``, and a condition on the
-    ``month`` partition column comes first so Delta prunes months before it reads statistics."""
-    groups: dict[tuple[dt.date, dt.date], list[str]] = {}
-    for household, days in ranges.items():
-        groups.setdefault(tuple(days), []).append(household)
-    first = min(a for a, _ in groups).replace(day=1)
-    last = max(b for _, b in groups).replace(day=1)
+    literal values: households with the same range share one ``isin``, within the months the
+    ranges span."""
+    groups = households_by_value({household: tuple(days) for household, days in ranges.items()})
     parts = [F.col("household_id").isin(ids) & in_period(a, b) for (a, b), ids in groups.items()]
-    return F.col("month").between(F.lit(first), F.lit(last)) & reduce(Column.__or__, parts)
+    first, last = min(a for a, _ in groups), max(b for _, b in groups)
+    return within_months(first, last) & reduce(Column.__or__, parts)

@@ -17,7 +17,6 @@ not come back.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import reduce
 
@@ -28,7 +27,7 @@ from pyspark.sql import types as T
 from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT, is_on_grid
 from energy_anomaly.features.core import HISTORY_DEPENDENCE_DAYS
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.periods import household_days
+from energy_anomaly.periods import household_days, households_by_value, within_months
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SLOT = dt.timedelta(seconds=SECONDS_PER_SLOT)
@@ -165,7 +164,7 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
     days = silver_daily.where(F.col("household_id").isin(list(edge)) & (F.col("n_observed") > 0))
     side = [
         F.col("household_id").isin(ids) & ((F.col("day") <= day) if before else (F.col("day") >= day))
-        for day, ids in _grouped(edge).items()
+        for day, ids in households_by_value(edge).items()
     ]
     nearest = (
         days.where(reduce(Column.__or__, side))
@@ -179,7 +178,7 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
         Column.__or__,
         [
             F.col("household_id").isin(ids) & (F.col("day") == day)
-            for day, ids in _grouped({r[0]: r[1] for r in nearest}).items()
+            for day, ids in households_by_value({r[0]: r[1] for r in nearest}).items()
         ],
     )
     rows = (
@@ -192,17 +191,10 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
     return {row["household_id"]: _reading(row["reading"]) for row in rows}
 
 
-def _grouped(value_by_household: dict) -> dict:
-    groups: dict = defaultdict(list)
-    for household, value in value_by_household.items():
-        groups[value].append(household)
-    return groups
-
-
 # --- conditions: which rows an update replaces, as Columns of literal values -------------------
 def slots_between(spans: list[Span]) -> Column:
     """silver/readings rows strictly between each household's ``before`` and ``after`` readings."""
-    groups = _grouped({s.household_id: (s.before, s.after) for s in spans})
+    groups = households_by_value({s.household_id: (s.before, s.after) for s in spans})
     parts = []
     for (before, after), ids in groups.items():
         part = F.col("household_id").isin(ids)
@@ -211,19 +203,13 @@ def slots_between(spans: list[Span]) -> Column:
         if after is not None:
             part &= F.col("ts") < F.lit(to_datetime(after))
         parts.append(part)
-    return _within_months(spans, lambda s: s.days) & reduce(Column.__or__, parts)
+    first, last = min(s.days[0] for s in spans), max(s.days[1] for s in spans)
+    return within_months(first, last) & reduce(Column.__or__, parts)
 
 
 def days_within(spans: list[Span], days_of) -> Column:
     """Rows whose household-day lies in ``days_of(span)`` (both ends included)."""
     return household_days({s.household_id: days_of(s) for s in spans})
-
-
-def _within_months(spans: list[Span], days_of) -> Column:
-    """A condition on the month partition column Delta can prune with before it reads statistics."""
-    first = min(days_of(s)[0] for s in spans).replace(day=1)
-    last = max(days_of(s)[1] for s in spans).replace(day=1)
-    return F.col("month").between(F.lit(first), F.lit(last))
 
 
 def spans_frame(spark: SparkSession, spans: list[Span]) -> DataFrame:
