@@ -113,3 +113,23 @@ def test_a_day_s_features_need_only_its_bounded_history():
     expected = whole.loc[first_new:]
     pd.testing.assert_frame_equal(part.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
     np.testing.assert_array_equal(np.stack(part["profile"]), np.stack(expected["profile"]))
+
+
+def test_stored_history_gives_the_features_a_whole_run_gives():
+    """update computes new days from gold/features' stored rows of the days before them (totals,
+    profiles, statistics) and their own silver/daily rows: the values of a whole run, to the bit."""
+    from energy_anomaly.features.core import HISTORY_COLUMNS, STORED_HISTORY_DAYS
+
+    rng = np.random.default_rng(5)
+    days = [(i, SHAPE * rng.uniform(0.5, 1.5) if i % 13 else None) for i in range(330) if i % 41 != 7]
+    days += [(330, np.zeros(48)), (331, SHAPE[::-1]), (333, SHAPE * 4)]
+    whole = household_features(daily(days))
+    for first_new in (dt.date(2013, 1, 1) + dt.timedelta(days=d) for d in (3, 95, 300, 331)):
+        stored = whole[
+            (whole["day"] < first_new) & (whole["day"] >= first_new - dt.timedelta(days=STORED_HISTORY_DAYS))
+        ]
+        new = daily(days)
+        part = household_features(new[new["day"] >= first_new], history=stored[list(HISTORY_COLUMNS)]).set_index("day")
+        expected = whole.set_index("day").loc[first_new:]
+        pd.testing.assert_frame_equal(part.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
+        np.testing.assert_array_equal(np.stack(part["profile"]), np.stack(expected["profile"]))

@@ -45,7 +45,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import FEATURE_COLUMNS, RELATIVE_FEATURES, RELATIVE_STATS, SLOTS_PER_DAY
+from energy_anomaly.catalog import (
+    FEATURE_COLUMNS,
+    HOUSEHOLD_FEATURES,
+    RELATIVE_FEATURES,
+    RELATIVE_STATS,
+    SLOTS_PER_DAY,
+)
 
 SLOTS = SLOTS_PER_DAY
 NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
@@ -56,6 +62,10 @@ LEVEL_WINDOW = PROFILE_WINDOW = 28  # days behind level and the mean profile
 # How far back a day's features reach: z_ compares with 91 days of statistics, the profile
 # statistics among them use a 28-day mean profile, whose profiles are scaled by a 28-day level.
 HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
+# With the stored features of the days before (their totals, profiles and statistics), a day
+# needs only the longest window's days: ``household_features(daily, history)``.
+STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
+HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
 TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
@@ -143,12 +153,14 @@ def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -
     return out
 
 
-def relative_to_history(stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors: dict[str, float]) -> pd.DataFrame:
-    """Each column against the same column's previous days (NaN days skipped): per window of
-    ``HISTORY_WINDOWS`` a robust z, and per value the one smaller in magnitude."""
+def relative_to_history(
+    stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors: dict[str, float], at: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """The rows ``at`` of each column against the same column's previous days (NaN days skipped):
+    per window of ``HISTORY_WINDOWS`` a robust z, and per value the one smaller in magnitude."""
     on_calendar = stats.reindex(calendar).to_numpy(dtype=float)
-    at_days = calendar.get_indexer(stats.index)
-    values = stats.to_numpy(dtype=float)
+    at_days = calendar.get_indexer(at)
+    values = stats.loc[at].to_numpy(dtype=float)
     floor = np.array([floors[name] for name in stats.columns])
     z = None
     with np.errstate(invalid="ignore"):
@@ -157,26 +169,52 @@ def relative_to_history(stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors:
             spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, floor)  # a NaN spread stays NaN
             window_z = (values - median) / spread
             z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
-    return pd.DataFrame(z, index=stats.index, columns=stats.columns).add_prefix("z_")
+    return pd.DataFrame(z, index=at, columns=stats.columns).add_prefix("z_")
 
 
-def household_features(daily: pd.DataFrame) -> pd.DataFrame:
-    """One household's ``silver/daily`` rows -> its feature rows (same days, in day order)."""
+def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One household's ``silver/daily`` rows -> its feature rows (same days, in day order).
+
+    ``history``, if given, is the household's ``gold/features`` rows (``HISTORY_COLUMNS``) of the
+    ``STORED_HISTORY_DAYS`` before its first day in ``daily``: their stored totals, profiles and
+    statistics stand in for the days before, which gives the values a run over the whole series
+    gives, to the bit, without recomputing those days."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN features, on purpose
-        return _household_features(daily)
+        return _household_features(daily, history)
 
 
-def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
+def _household_features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
     daily = daily.sort_values("day").reset_index(drop=True)
     x = values_matrix(daily["kwh"])
     complete = daily["is_complete"].to_numpy(bool)
     total = np.where(complete, np.nansum(x, axis=1), np.nan)
-
-    index = pd.DatetimeIndex(pd.to_datetime(daily["day"]))
+    own = pd.DatetimeIndex(pd.to_datetime(daily["day"]))
+    if history is None or history.empty:
+        history = pd.DataFrame({"day": pd.Series(dtype="datetime64[ns]")})
+        earlier = pd.DatetimeIndex(history["day"])
+        stored = {"daily_kwh": np.empty(0), "profile": np.empty((0, SLOTS))}
+        stored_stats = np.empty((0, len(RELATIVE_FLOORS)))
+    else:
+        history = history.sort_values("day").reset_index(drop=True)
+        earlier = pd.DatetimeIndex(pd.to_datetime(history["day"]))
+        stored_complete = history["is_complete"].to_numpy(bool)
+        stored = {
+            "daily_kwh": history["daily_kwh"].to_numpy(dtype=float),
+            # Only the profiles of complete days enter a mean profile; older rows may come without one.
+            "profile": np.array(
+                [
+                    p if c and p is not None else np.full(SLOTS, np.nan)
+                    for p, c in zip(history["profile"], stored_complete)
+                ],
+                dtype=float,
+            ).reshape(-1, SLOTS),
+        }
+        stored_stats = history[list(RELATIVE_FLOORS)].to_numpy(dtype=float)
+    index = earlier.append(own)
     calendar = pd.date_range(index.min(), index.max(), freq="D")
-    at_days = calendar.get_indexer(index)
-    per_day = pd.Series(total, index=index).reindex(calendar).to_numpy()
+    at_days = calendar.get_indexer(own)
+    per_day = pd.Series(np.concatenate([stored["daily_kwh"], total]), index=index).reindex(calendar).to_numpy()
     baseline_7 = previous_days_mean(per_day, 7, MIN_DAYS_7)[at_days]
     baseline_28 = previous_days_mean(per_day, 28, MIN_DAYS_28)[at_days]
     recent = previous_days_mean(per_day, LEVEL_WINDOW, 1)[at_days]
@@ -186,8 +224,9 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
     level = np.where(np.isnan(level), np.nanmean(x, axis=1), level)
 
     profile = x / np.maximum(level, EPS)[:, None]
-    complete_profiles = pd.DataFrame(np.where(complete[:, None], profile, np.nan), index=index).reindex(calendar)
-    mean_profile = previous_days_mean(complete_profiles.to_numpy(), PROFILE_WINDOW, MIN_DAYS_28)[at_days]
+    complete_profiles = np.vstack([stored["profile"], np.where(complete[:, None], profile, np.nan)])
+    on_calendar = pd.DataFrame(complete_profiles, index=index).reindex(calendar).to_numpy()
+    mean_profile = previous_days_mean(on_calendar, PROFILE_WINDOW, MIN_DAYS_28)[at_days]
 
     # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
     has_history = ~np.isnan(mean_profile).all(axis=1)
@@ -213,8 +252,11 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
             "log_base": np.log(np.sort(x, axis=1)[:, :BASE_SLOTS].mean(axis=1) + BASE_OFFSET_KWH),
             "roughness": np.nanmean(np.abs(np.diff(x, axis=1)), axis=1) / np.maximum(day_mean, EPS),
         }
-    stats = pd.DataFrame({name: np.where(complete, columns[name], np.nan) for name in RELATIVE_FLOORS}, index=index)
-    relative = relative_to_history(stats, calendar, RELATIVE_FLOORS)
+    # The statistics as gold/features stores them (an incomplete day or an infinity is unknown),
+    # so a day compares with stored history exactly as with history computed in the same call.
+    own_stats = np.column_stack([_as_stored(columns[name], complete) for name in RELATIVE_FLOORS])
+    stats = pd.DataFrame(np.vstack([stored_stats, own_stats]), index=index, columns=list(RELATIVE_FLOORS))
+    relative = relative_to_history(stats, calendar, RELATIVE_FLOORS, own)
     columns.update({name: relative[name].to_numpy() for name in RELATIVE_FEATURES})
     # One numeric block: infinities become unknown, and an incomplete day has no features.
     names = ["daily_kwh", *FEATURE_COLUMNS]
@@ -228,3 +270,16 @@ def _household_features(daily: pd.DataFrame) -> pd.DataFrame:
     # Arrow turns each row's NaN into null on the way back to Spark.
     out["profile"] = list(profile)
     return out
+
+
+def continued_features(daily: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """``household_features`` for a cogroup of one household's new days and its stored history:
+    a household with history only has no new features."""
+    if daily.empty:
+        return pd.DataFrame({name: [] for name in HOUSEHOLD_FEATURES.fieldNames()})
+    return household_features(daily, history=history)
+
+
+def _as_stored(values: np.ndarray, complete: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return np.where(complete & np.isfinite(values), values, np.nan)

@@ -13,7 +13,7 @@ from pyspark.sql import functions as F
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
-from energy_anomaly.features.core import household_features
+from energy_anomaly.features.core import HISTORY_COLUMNS, continued_features, household_features
 from energy_anomaly.periods import month_of
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,17 @@ def with_household_features(daily_df: DataFrame) -> DataFrame:
         daily_df.select("household_id", "day", "kwh", "is_complete")
         .groupBy("household_id")
         .applyInPandas(household_features, catalog.HOUSEHOLD_FEATURES)
+    )
+
+
+def with_continued_features(daily_df: DataFrame, history_df: DataFrame) -> DataFrame:
+    """The features of ``daily_df``'s days, each household's from its stored ``gold/features``
+    rows of the days before them (``history_df``: ``STORED_HISTORY_DAYS`` of them)."""
+    return (
+        daily_df.select("household_id", "day", "kwh", "is_complete")
+        .groupBy("household_id")
+        .cogroup(history_df.select(*HISTORY_COLUMNS).groupBy("household_id"))
+        .applyInPandas(continued_features, catalog.HOUSEHOLD_FEATURES)
     )
 
 

@@ -7,8 +7,8 @@ sequence of updates leaves the tables a batch run over all the files would write
 - silver/readings: per household, the grid slots strictly between the readings just before and
   just after what changed (``update.changes``), gridded from those readings;
 - silver/daily: the days of those slots, aggregated again from silver/readings;
-- gold/features: those days and the ``HISTORY_DEPENDENCE_DAYS`` after them, computed from as many
-  days of silver/daily before them;
+- gold/features: those days and the ``HISTORY_DEPENDENCE_DAYS`` after them, computed from their
+  silver/daily rows and the stored features of the ``STORED_HISTORY_DAYS`` before them;
 - gold/anomaly_scores and gold/anomalies: those days and the LSTM's ``HISTORY_DAYS`` after them,
   scored with the given model (no training in an update).
 
@@ -34,8 +34,8 @@ from energy_anomaly.clean.daily import to_daily
 from energy_anomaly.clean.dedupe import filter_on_grid, with_duplicates_resolved
 from energy_anomaly.clean.grid import to_grid
 from energy_anomaly.errors import EnergyAnomalyError
-from energy_anomaly.features.core import HISTORY_DEPENDENCE_DAYS
-from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_household_features
+from energy_anomaly.features.core import PROFILE_WINDOW, STORED_HISTORY_DAYS
+from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_continued_features
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
@@ -178,21 +178,28 @@ def redo_daily(spark: SparkSession, warehouse: str, spans: list[Span], frame: Da
 
 
 def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, bank_holidays: str) -> int:
-    """gold/features for the days that depend on the new silver/daily days, each household's from
-    the ``HISTORY_DEPENDENCE_DAYS`` before its first such day."""
-    context = _rows_in(
-        tables.read_table(spark, warehouse, catalog.SILVER_DAILY),
+    """gold/features for the days that depend on the new silver/daily days: each household's from
+    its silver/daily rows of those days and its stored features of the ``STORED_HISTORY_DAYS``
+    before them (unchanged: they lie before every changed day)."""
+    days = _rows_in(
+        tables.read_table(spark, warehouse, catalog.SILVER_DAILY), frame, "first_feature_day", "last_feature_day", spans
+    )
+    before = _rows_in(
+        tables.read_table_or_empty(spark, warehouse, catalog.GOLD_FEATURES),  # none before the first update
         frame,
         "first_feature_day",
-        "last_feature_day",
+        "first_feature_day",
         spans,
-        history_days=HISTORY_DEPENDENCE_DAYS,
+        history_days=STORED_HISTORY_DAYS,
+        last_exclusive=True,
+        keep_first=True,
     )
+    # Only the last PROFILE_WINDOW days' profiles enter a mean profile: older ones stay behind.
+    recent = F.col("day") >= F.date_sub(F.col("_first"), PROFILE_WINDOW)
+    history = before.withColumn("profile", F.when(recent, F.col("profile"))).drop("_first")
     features = (
-        context.transform(with_household_features)
+        with_continued_features(days, history)
         .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
-        .join(F.broadcast(frame.select("household_id", "first_feature_day", "last_feature_day")), "household_id")
-        .where(F.col("day").between(F.col("first_feature_day"), F.col("last_feature_day")))
         .select(*catalog.GOLD_FEATURES.schema.fieldNames())
         .sortWithinPartitions("household_id", "day")
     )
@@ -224,21 +231,30 @@ def rescore(
 
 
 def _rows_in(
-    table: DataFrame, frame: DataFrame, first: str, last: str, spans: list[Span], history_days: int = 0
+    table: DataFrame,
+    frame: DataFrame,
+    first: str,
+    last: str,
+    spans: list[Span],
+    history_days: int = 0,
+    last_exclusive: bool = False,
+    keep_first: bool = False,
 ) -> DataFrame:
     """Each household's rows from ``history_days`` before its ``first`` day to its ``last`` day
-    (columns of ``spans_frame``)."""
+    (columns of ``spans_frame``; before ``last`` if ``last_exclusive``); its ``first`` day as
+    ``_first`` if ``keep_first``."""
     ranges = [_day_range(s, first) for s in spans]
     lowest = min(a for a, _ in ranges) - dt.timedelta(days=history_days)
-    highest = max(b for _, b in ranges)
+    highest = max(b for _, b in ranges) if last != first else max(a for a, _ in ranges)
     bounds = frame.select("household_id", F.col(first).alias("_first"), F.col(last).alias("_last"))
+    until = F.col("day") < F.col("_last") if last_exclusive else F.col("day") <= F.col("_last")
     return (
         # Static bounds first: Delta prunes months and skips files by their statistics.
         table.where(F.col("month").between(F.lit(lowest.replace(day=1)), F.lit(highest.replace(day=1))))
         .where(F.col("day").between(F.lit(lowest), F.lit(highest)))
         .join(F.broadcast(bounds), "household_id")
-        .where(F.col("day").between(F.date_sub("_first", history_days), F.col("_last")))
-        .drop("_first", "_last")
+        .where((F.col("day") >= F.date_sub("_first", history_days)) & until)
+        .drop("_last", *([] if keep_first else ["_first"]))
     )
 
 
