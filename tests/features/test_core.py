@@ -133,3 +133,28 @@ def test_stored_history_gives_the_features_a_whole_run_gives():
         expected = whole.set_index("day").loc[first_new:]
         pd.testing.assert_frame_equal(part.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
         np.testing.assert_array_equal(np.stack(part["profile"]), np.stack(expected["profile"]))
+
+
+def test_households_continued_together_get_their_own_features():
+    """update's mapInPandas computes many households in one grid, from rows in any order: each
+    household gets the features its own whole run gives."""
+    from energy_anomaly.features.core import HISTORY_COLUMNS, STORED_HISTORY_DAYS, continued_features
+
+    rng = np.random.default_rng(11)
+    frames = []
+    for n in range(4):
+        start = int(rng.integers(0, 60))  # households whose calendars differ
+        days = [(i, SHAPE * rng.uniform(0.4, 1.8) if i % (11 + n) else None) for i in range(start, start + 250)]
+        frames.append(daily([d for d in days if d[0] % (17 + n) != 3]).assign(household_id=f"H{n}"))
+    whole = pd.concat([household_features(f) for f in frames], ignore_index=True)
+    first_new = dt.date(2013, 8, 1)
+    since = first_new - dt.timedelta(days=STORED_HISTORY_DAYS)
+    every = pd.concat(frames, ignore_index=True)
+    stored = whole[(whole["day"] < first_new) & (whole["day"] >= since)][list(HISTORY_COLUMNS)]
+    rows = pd.concat(
+        [every[every["day"] >= first_new].assign(is_history=False), stored.assign(is_history=True)], ignore_index=True
+    ).sample(frac=1, random_state=0)
+    got = pd.concat(list(continued_features(iter([rows.iloc[:200], rows.iloc[200:]]))), ignore_index=True)
+    expected = whole[whole["day"] >= first_new].sort_values(["household_id", "day"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
+    np.testing.assert_array_equal(np.stack(got["profile"]), np.stack(expected["profile"]))

@@ -41,13 +41,13 @@ activity.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
 
 from energy_anomaly.catalog import (
     FEATURE_COLUMNS,
-    HOUSEHOLD_FEATURES,
     RELATIVE_FEATURES,
     RELATIVE_STATS,
     SLOTS_PER_DAY,
@@ -65,6 +65,7 @@ HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
 # With the stored features of the days before (their totals, profiles and statistics), a day
 # needs only the longest window's days: ``household_features(daily, history)``.
 STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
+CHUNK_HOUSEHOLDS = 1000  # households computed together: bounds the grid's memory
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
@@ -111,36 +112,42 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
 
 
-def previous_days_mean(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    """Mean of each row's previous ``window`` rows, NaN skipped, per column (1-D or 2-D); NaN where
-    fewer than ``min_periods`` values. Summed offset by offset, so a row's mean is the same
-    arithmetic however long the series before its window is (``update`` relies on it)."""
-    total = np.zeros_like(values, dtype=float)
-    count = np.zeros(values.shape, dtype=int)
+def previous_days_mean_at(
+    grid: np.ndarray, households: np.ndarray, days: np.ndarray, window: int, min_periods: int
+) -> np.ndarray:
+    """At each (household, day) position of ``grid`` (households x calendar days [x columns]), the
+    mean of the household's previous ``window`` days, NaN skipped; NaN where fewer than
+    ``min_periods`` values. Summed offset by offset (nearest day first), so a day's mean is the same
+    arithmetic whatever else the grid holds (``update`` relies on it)."""
+    total = np.zeros((len(days), *grid.shape[2:]))
+    count = np.zeros(total.shape, dtype=int)
     for offset in range(1, window + 1):
-        if offset >= len(values):
-            break
-        earlier = values[:-offset]
-        present = ~np.isnan(earlier)
-        total[offset:] += np.where(present, earlier, 0.0)
-        count[offset:] += present
+        earlier_day = days - offset
+        earlier = grid[households, np.maximum(earlier_day, 0)]
+        present = ~np.isnan(earlier) & (earlier_day >= 0).reshape(-1, *([1] * (grid.ndim - 2)))
+        total += np.where(present, earlier, 0.0)
+        count += present
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count >= min_periods, total / np.maximum(count, 1), np.nan)
 
 
-def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    """(25th percentile, median, 75th percentile) of each row's previous ``window`` rows, NaN
-    skipped, per column: shape (3, rows, columns); NaN where fewer than ``min_periods`` values.
+def previous_days_quartiles_at(
+    grid: np.ndarray, households: np.ndarray, days: np.ndarray, window: int, min_periods: int
+) -> np.ndarray:
+    """(25th percentile, median, 75th percentile) of each (household, day) position's previous
+    ``window`` days in ``grid`` (households x calendar days x columns), NaN skipped: shape
+    (3, positions, columns); NaN where fewer than ``min_periods`` values.
 
     The same order statistics and linear interpolation as pandas' ``rolling(window).quantile(q)
-    .shift(1)``, computed for the three quantiles from one sort of every window (numpy), where pandas
+    .shift(1)``, computed for the three quantiles from one sort of every window, where pandas
     walks a skip list once per quantile and column."""
-    rows, columns = values.shape
-    padded = np.vstack([np.full((window, columns), np.nan), values[:-1]])  # row i sees rows i-window..i-1
-    windows = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window, axis=0), axis=-1)  # NaN last
+    earlier_days = days[:, None] - np.arange(window, 0, -1)[None, :]  # (positions, window)
+    windows = grid[households[:, None], np.maximum(earlier_days, 0)]  # (positions, window, columns)
+    windows = np.where((earlier_days >= 0)[..., None], windows, np.nan)
+    windows = np.sort(np.moveaxis(windows, 1, -1), axis=-1)  # (positions, columns, window), NaN last
     counts = window - np.isnan(windows).sum(axis=-1)
     last = np.maximum(counts - 1, 0)  # index of each window's largest value
-    out = np.empty((3, rows, columns))
+    out = np.empty((3, *counts.shape))
     for i, q in enumerate((0.25, 0.5, 0.75)):
         position = q * last
         low = np.floor(position).astype(np.intp)
@@ -153,23 +160,10 @@ def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -
     return out
 
 
-def relative_to_history(
-    stats: pd.DataFrame, calendar: pd.DatetimeIndex, floors: dict[str, float], at: pd.DatetimeIndex
-) -> pd.DataFrame:
-    """The rows ``at`` of each column against the same column's previous days (NaN days skipped):
-    per window of ``HISTORY_WINDOWS`` a robust z, and per value the one smaller in magnitude."""
-    on_calendar = stats.reindex(calendar).to_numpy(dtype=float)
-    at_days = calendar.get_indexer(at)
-    values = stats.loc[at].to_numpy(dtype=float)
-    floor = np.array([floors[name] for name in stats.columns])
-    z = None
-    with np.errstate(invalid="ignore"):
-        for window in HISTORY_WINDOWS:
-            q25, median, q75 = previous_days_quartiles(on_calendar, window, MIN_DAYS_28)[:, at_days]
-            spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, floor)  # a NaN spread stays NaN
-            window_z = (values - median) / spread
-            z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
-    return pd.DataFrame(z, index=at, columns=stats.columns).add_prefix("z_")
+def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
+    """``previous_days_quartiles_at`` every row of one series (rows x columns)."""
+    rows = np.arange(len(values))
+    return previous_days_quartiles_at(values[None], np.zeros_like(rows), rows, window, min_periods)
 
 
 def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -179,54 +173,75 @@ def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = No
     ``STORED_HISTORY_DAYS`` before its first day in ``daily``: their stored totals, profiles and
     statistics stand in for the days before, which gives the values a run over the whole series
     gives, to the bit, without recomputing those days."""
+    return features(daily, history)
+
+
+def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """``mapInPandas`` over rows partitioned by household: new ``silver/daily`` rows and stored
+    ``gold/features`` rows (``is_history``) -> the new rows' features, households by the thousand."""
+    rows = pd.concat(list(batches), ignore_index=True)
+    if rows.empty:
+        return
+    households = rows["household_id"].unique()
+    for start in range(0, len(households), CHUNK_HOUSEHOLDS):
+        chunk = rows[rows["household_id"].isin(households[start : start + CHUNK_HOUSEHOLDS])]
+        stored = chunk["is_history"].to_numpy(bool)
+        new = chunk[~stored]
+        if not new.empty:
+            yield features(new, chunk[stored])
+
+
+def features(daily: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """``silver/daily`` rows of any households -> their feature rows (by household and day), each
+    household's from its rows and its stored ``history`` rows (days before its first in ``daily``)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN features, on purpose
-        return _household_features(daily, history)
+        return _features(daily, history)
 
 
-def _household_features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
-    daily = daily.sort_values("day").reset_index(drop=True)
+def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+    daily = daily.sort_values(["household_id", "day"]).reset_index(drop=True)
+    if history is None:
+        history = pd.DataFrame({name: [] for name in HISTORY_COLUMNS})
     x = values_matrix(daily["kwh"])
     complete = daily["is_complete"].to_numpy(bool)
     total = np.where(complete, np.nansum(x, axis=1), np.nan)
-    own = pd.DatetimeIndex(pd.to_datetime(daily["day"]))
-    if history is None or history.empty:
-        history = pd.DataFrame({"day": pd.Series(dtype="datetime64[ns]")})
-        earlier = pd.DatetimeIndex(history["day"])
-        stored = {"daily_kwh": np.empty(0), "profile": np.empty((0, SLOTS))}
-        stored_stats = np.empty((0, len(RELATIVE_FLOORS)))
-    else:
-        history = history.sort_values("day").reset_index(drop=True)
-        earlier = pd.DatetimeIndex(pd.to_datetime(history["day"]))
-        stored_complete = history["is_complete"].to_numpy(bool)
-        stored = {
-            "daily_kwh": history["daily_kwh"].to_numpy(dtype=float),
-            # Only the profiles of complete days enter a mean profile; older rows may come without one.
-            "profile": np.array(
-                [
-                    p if c and p is not None else np.full(SLOTS, np.nan)
-                    for p, c in zip(history["profile"], stored_complete)
-                ],
-                dtype=float,
-            ).reshape(-1, SLOTS),
-        }
-        stored_stats = history[list(RELATIVE_FLOORS)].to_numpy(dtype=float)
-    index = earlier.append(own)
-    calendar = pd.date_range(index.min(), index.max(), freq="D")
-    at_days = calendar.get_indexer(own)
-    per_day = pd.Series(np.concatenate([stored["daily_kwh"], total]), index=index).reindex(calendar).to_numpy()
-    baseline_7 = previous_days_mean(per_day, 7, MIN_DAYS_7)[at_days]
-    baseline_28 = previous_days_mean(per_day, 28, MIN_DAYS_28)[at_days]
-    recent = previous_days_mean(per_day, LEVEL_WINDOW, 1)[at_days]
+
+    # One grid of households x calendar days; the computed rows sit at (h, d), the stored at (hs, ds).
+    ids = pd.Index(pd.unique(pd.concat([daily["household_id"], history["household_id"]], ignore_index=True)))
+    day_numbers = _day_numbers(daily["day"])
+    stored_numbers = _day_numbers(history["day"])
+    first = min(day_numbers.min(), stored_numbers.min(initial=day_numbers.min()))
+    grid_days = max(day_numbers.max(), stored_numbers.max(initial=0)) - first + 1
+    h, d = ids.get_indexer(daily["household_id"]), day_numbers - first
+    hs, ds = ids.get_indexer(history["household_id"]), stored_numbers - first
+
+    def on_grid(computed: np.ndarray, stored: np.ndarray) -> np.ndarray:
+        grid = np.full((len(ids), grid_days, *computed.shape[1:]), np.nan)
+        grid[hs, ds] = stored
+        grid[h, d] = computed
+        return grid
+
+    per_day = on_grid(total, history["daily_kwh"].to_numpy(dtype=float))
+    baseline_7 = previous_days_mean_at(per_day, h, d, 7, MIN_DAYS_7)
+    baseline_28 = previous_days_mean_at(per_day, h, d, 28, MIN_DAYS_28)
+    recent = previous_days_mean_at(per_day, h, d, LEVEL_WINDOW, 1)
     level = np.where(np.isnan(baseline_28), recent, baseline_28) / SLOTS
     # A household's first day (or first after four weeks without a complete day) has no past:
     # its own mean (never a later day's) stands in.
     level = np.where(np.isnan(level), np.nanmean(x, axis=1), level)
 
     profile = x / np.maximum(level, EPS)[:, None]
-    complete_profiles = np.vstack([stored["profile"], np.where(complete[:, None], profile, np.nan)])
-    on_calendar = pd.DataFrame(complete_profiles, index=index).reindex(calendar).to_numpy()
-    mean_profile = previous_days_mean(on_calendar, PROFILE_WINDOW, MIN_DAYS_28)[at_days]
+    # Only the profiles of complete days enter a mean profile; older stored rows come without one.
+    stored_profiles = np.array(
+        [
+            p if c and p is not None else np.full(SLOTS, np.nan)
+            for p, c in zip(history["profile"], history["is_complete"].to_numpy(bool))
+        ],
+        dtype=float,
+    ).reshape(-1, SLOTS)
+    profiles = on_grid(np.where(complete[:, None], profile, np.nan), stored_profiles)
+    mean_profile = previous_days_mean_at(profiles, h, d, PROFILE_WINDOW, MIN_DAYS_28)
 
     # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
     has_history = ~np.isnan(mean_profile).all(axis=1)
@@ -255,9 +270,16 @@ def _household_features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd
     # The statistics as gold/features stores them (an incomplete day or an infinity is unknown),
     # so a day compares with stored history exactly as with history computed in the same call.
     own_stats = np.column_stack([_as_stored(columns[name], complete) for name in RELATIVE_FLOORS])
-    stats = pd.DataFrame(np.vstack([stored_stats, own_stats]), index=index, columns=list(RELATIVE_FLOORS))
-    relative = relative_to_history(stats, calendar, RELATIVE_FLOORS, own)
-    columns.update({name: relative[name].to_numpy() for name in RELATIVE_FEATURES})
+    stats = on_grid(own_stats, history[list(RELATIVE_FLOORS)].to_numpy(dtype=float).reshape(-1, len(RELATIVE_FLOORS)))
+    floor = np.array(list(RELATIVE_FLOORS.values()))
+    z = None
+    with np.errstate(invalid="ignore"):
+        for window in HISTORY_WINDOWS:
+            q25, median, q75 = previous_days_quartiles_at(stats, h, d, window, MIN_DAYS_28)
+            spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, floor)  # a NaN spread stays NaN
+            window_z = (own_stats - median) / spread
+            z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
+    columns.update({name: z[:, i] for i, name in enumerate(RELATIVE_FEATURES)})
     # One numeric block: infinities become unknown, and an incomplete day has no features.
     names = ["daily_kwh", *FEATURE_COLUMNS]
     numeric = np.column_stack([np.asarray(columns[name], dtype=float) for name in names])
@@ -272,12 +294,9 @@ def _household_features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd
     return out
 
 
-def continued_features(daily: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
-    """``household_features`` for a cogroup of one household's new days and its stored history:
-    a household with history only has no new features."""
-    if daily.empty:
-        return pd.DataFrame({name: [] for name in HOUSEHOLD_FEATURES.fieldNames()})
-    return household_features(daily, history=history)
+def _day_numbers(days: pd.Series) -> np.ndarray:
+    """Dates (or datetimes) -> whole days since the epoch."""
+    return pd.to_datetime(days).to_numpy(dtype="datetime64[D]").astype(np.int64)
 
 
 def _as_stored(values: np.ndarray, complete: np.ndarray) -> np.ndarray:

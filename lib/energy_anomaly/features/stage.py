@@ -36,12 +36,14 @@ def with_household_features(daily_df: DataFrame) -> DataFrame:
 
 def with_continued_features(daily_df: DataFrame, history_df: DataFrame) -> DataFrame:
     """The features of ``daily_df``'s days, each household's from its stored ``gold/features``
-    rows of the days before them (``history_df``: ``STORED_HISTORY_DAYS`` of them)."""
+    rows of the days before them (``history_df``: ``STORED_HISTORY_DAYS`` of them). Households are
+    computed a thousand at a time (one grid each), not one pandas call each."""
+    new = daily_df.select("household_id", "day", "is_complete", "kwh", F.lit(False).alias("is_history"))
+    stored = history_df.select(*HISTORY_COLUMNS, F.lit(True).alias("is_history"))
     return (
-        daily_df.select("household_id", "day", "kwh", "is_complete")
-        .groupBy("household_id")
-        .cogroup(history_df.select(*HISTORY_COLUMNS).groupBy("household_id"))
-        .applyInPandas(continued_features, catalog.HOUSEHOLD_FEATURES)
+        new.unionByName(stored, allowMissingColumns=True)
+        .repartition("household_id")
+        .mapInPandas(continued_features, catalog.HOUSEHOLD_FEATURES)
     )
 
 
