@@ -161,7 +161,10 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
         r["household_id"]: (to_datetime(r["first"]).date() - near) if before else (to_datetime(r["last"]).date() + near)
         for r in changed
     }
-    days = silver_daily.where(F.col("household_id").isin(list(edge)) & (F.col("n_observed") > 0))
+    # The outermost edge as a plain bound too: Delta skips silver/daily's files by their day range
+    # (a new day's households have nothing after it, and no file is read to find that out).
+    beyond = F.col("day") <= max(edge.values()) if before else F.col("day") >= min(edge.values())
+    days = silver_daily.where(beyond & F.col("household_id").isin(list(edge)) & (F.col("n_observed") > 0))
     side = [
         F.col("household_id").isin(ids) & ((F.col("day") <= day) if before else (F.col("day") >= day))
         for day, ids in households_by_value(edge).items()
