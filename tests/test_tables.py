@@ -141,3 +141,19 @@ def test_bronze_from_before_the_change_feed_gets_it_on_its_first_update(spark, t
         spark.read.format("delta").option("readChangeFeed", "true").option("startingVersion", version + 1).load(path)
     )
     assert changes.where("_change_type = 'insert'").count() == 1
+
+
+def test_a_long_value_list_is_the_same_in_condition_and_stays_values(spark):
+    """periods.is_in sends thousands of households to the JVM in one call: the same rows as isin,
+    with quotes and SQL in values kept as values, and the short or unjoinable lists through isin."""
+    from energy_anomaly.periods import is_in
+
+    ids = [f"MAC{i:06d}" for i in range(120)] + ["it's", "x') OR ('1'='1", "a\\b"]
+    values = [*ids[::3], "it's", "x') OR ('1'='1", "MAC999999", "", "1", "it"]
+    rows = spark.createDataFrame([(v,) for v in values], "household_id STRING")
+    expected = sorted(r[0] for r in rows.where(F.col("household_id").isin(ids)).collect())
+    assert sorted(r[0] for r in rows.where(is_in("household_id", ids)).collect()) == expected
+    assert "it's" in expected and "x') OR ('1'='1" in expected and "MAC999999" not in expected
+    for fallback in (ids[:3], [*ids, ""], [*ids, "a\x1fb"]):
+        got = sorted(r[0] for r in rows.where(is_in("household_id", fallback)).collect())
+        assert got == sorted(r[0] for r in rows.where(F.col("household_id").isin(fallback)).collect())

@@ -39,6 +39,7 @@ from energy_anomaly.ingest.parse import (
     select_readings,
 )
 from energy_anomaly.ingest.sources import SourceFile, discover, glob_escaped, group_by_layout
+from energy_anomaly.periods import is_in
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ def read_lines(spark: SparkSession, paths: list[str]) -> DataFrame:
 
 def from_files(uris: list[str]) -> Column:
     """Rows taken from these files: a Column over literal values, so no file name is read as SQL."""
-    return F.col("source_file").isin(*uris)
+    return is_in("source_file", list(uris))
 
 
 @contextmanager

@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from energy_anomaly.clean.dedupe import SECONDS_PER_SLOT, is_on_grid
 from energy_anomaly.features.core import HISTORY_DEPENDENCE_DAYS
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.periods import household_days, households_by_value, within_months
+from energy_anomaly.periods import household_days, households_by_value, is_in, within_months
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 SLOT = dt.timedelta(seconds=SECONDS_PER_SLOT)
@@ -113,7 +113,7 @@ def with_neighbours(
         [(row["household_id"], row["first"], row["last"]) for row in changed],
         "household_id STRING, first BIGINT, last BIGINT",
     )
-    observed = silver_readings.where((F.col("n_source_rows") > 0) & F.col("household_id").isin(ids))
+    observed = silver_readings.where((F.col("n_source_rows") > 0) & is_in("household_id", ids))
     near = observed.where(
         F.col("ts").between(F.lit(lowest - dt.timedelta(days=NEAR_DAYS)), F.lit(highest + dt.timedelta(days=NEAR_DAYS)))
     )
@@ -164,9 +164,9 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
     # The outermost edge as a plain bound too: Delta skips silver/daily's files by their day range
     # (a new day's households have nothing after it, and no file is read to find that out).
     beyond = F.col("day") <= max(edge.values()) if before else F.col("day") >= min(edge.values())
-    days = silver_daily.where(beyond & F.col("household_id").isin(list(edge)) & (F.col("n_observed") > 0))
+    days = silver_daily.where(beyond & is_in("household_id", list(edge)) & (F.col("n_observed") > 0))
     side = [
-        F.col("household_id").isin(ids) & ((F.col("day") <= day) if before else (F.col("day") >= day))
+        is_in("household_id", ids) & ((F.col("day") <= day) if before else (F.col("day") >= day))
         for day, ids in households_by_value(edge).items()
     ]
     nearest = (
@@ -180,7 +180,7 @@ def _far(silver_readings: DataFrame, silver_daily: DataFrame, changed: list, bef
     wanted = reduce(
         Column.__or__,
         [
-            F.col("household_id").isin(ids) & (F.col("day") == day)
+            is_in("household_id", ids) & (F.col("day") == day)
             for day, ids in households_by_value({r[0]: r[1] for r in nearest}).items()
         ],
     )
@@ -200,7 +200,7 @@ def slots_between(spans: list[Span]) -> Column:
     groups = households_by_value({s.household_id: (s.before, s.after) for s in spans})
     parts = []
     for (before, after), ids in groups.items():
-        part = F.col("household_id").isin(ids)
+        part = is_in("household_id", ids)
         if before is not None:
             part &= F.col("ts") > F.lit(to_datetime(before))
         if after is not None:

@@ -38,6 +38,7 @@ from energy_anomaly.features.core import PROFILE_WINDOW, STORED_HISTORY_DAYS
 from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_continued_features
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
+from energy_anomaly.periods import is_in
 from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
 from energy_anomaly.update.changes import (
     Span,
@@ -277,7 +278,7 @@ def unknown_households(spark: SparkSession, warehouse: str, households: list[str
     """Households with readings that silver/households does not list (no tariff or ACORN group yet)."""
     known = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     listed = {
-        r["household_id"] for r in known.where(F.col("household_id").isin(households)).select("household_id").collect()
+        r["household_id"] for r in known.where(is_in("household_id", households)).select("household_id").collect()
     }
     return sorted(set(households) - listed)
 
