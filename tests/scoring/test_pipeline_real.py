@@ -61,7 +61,7 @@ def test_spark_scores_equal_the_raw_core(spark, scored):
         )
 
 
-def test_scoring_in_calls_of_a_few_households_gives_the_same_rows(spark, scored):
+def test_scoring_in_calls_of_whole_households_gives_the_same_rows(spark, scored):
     warehouse, trained, _ = scored
     frame = (
         read_table(spark, warehouse, "gold/features")
@@ -71,7 +71,7 @@ def test_scoring_in_calls_of_a_few_households_gives_the_same_rows(spark, scored)
     assert frame["household_id"].nunique() >= 3
     bundle = Bundle.load(trained.path)
     whole = score_households(frame, bundle, START, END)
-    in_calls = score_in_calls(frame, bundle, START, END, households_per_call=2)
+    in_calls = score_in_calls(frame, bundle, START, END, rows_per_call=int(frame.groupby("household_id").size().max()))
     columns = [f"score_{m}" for m in SCORED_MODELS]
     pd.testing.assert_frame_equal(
         in_calls.sort_values(["household_id", "day"]).reset_index(drop=True)[["household_id", "day", *columns]],

@@ -10,11 +10,12 @@ from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import profile_matrix
 
 TOP_SLOTS = 3
-# Households per model call. A call's memory (7-day windows, reconstructions, forecasts) follows
-# its rows, so a Spark group is scored in calls of this many households. That way a worker's
-# memory does not grow with the group, which at the London shape holds 1/16 of all households.
-# Fifty households is ~30K days per call, still large batches for the models.
-HOUSEHOLDS_PER_CALL = 50
+# Rows (household-days) per model call, in whole households. A call's memory (7-day windows,
+# reconstructions, forecasts) follows its rows, so a Spark group is scored in calls of about this
+# many rows: a worker's memory does not grow with the group, which at the London shape holds 1/16
+# of all households. A call costs a fixed overhead per model besides its rows, so a daily update's
+# households of 8 rows each are packed by the thousand, a backfill's of ~800 by the few dozen.
+ROWS_PER_CALL = 30_000
 
 
 def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,16 +49,15 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
     return out[keep].reset_index(drop=True)
 
 
-def score_in_calls(
-    frame: pd.DataFrame, bundle: Bundle, start, end, households_per_call: int = HOUSEHOLDS_PER_CALL
-) -> pd.DataFrame:
-    """``score_households`` over whole households, ``households_per_call`` at a time (same rows:
-    every score depends only on its own household's days)."""
-    households = frame["household_id"].unique()
-    if len(households) <= households_per_call:
+def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, rows_per_call: int = ROWS_PER_CALL) -> pd.DataFrame:
+    """``score_households`` over whole households, about ``rows_per_call`` rows at a time (same
+    rows: every score depends only on its own household's days)."""
+    sizes = frame.groupby("household_id", sort=False).size()
+    if len(sizes) <= 1 or sizes.sum() <= rows_per_call:
         return score_households(frame, bundle, start, end)
-    calls = np.array_split(households, int(np.ceil(len(households) / households_per_call)))
+    call = (sizes.cumsum().to_numpy() - 1) // rows_per_call  # a household joins the call its first row falls in
+    calls = [sizes.index[call == c] for c in np.unique(call)]
     return pd.concat(
-        [score_households(frame[frame["household_id"].isin(call)], bundle, start, end) for call in calls],
+        [score_households(frame[frame["household_id"].isin(ids)], bundle, start, end) for ids in calls],
         ignore_index=True,
     )
