@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from energy_anomaly.catalog import MODELS, SCORED_MODELS, SLOT_MINUTES
 from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
-from energy_anomaly.scoring.core import score_in_calls
+from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
 
 logger = logging.getLogger(__name__)
 
@@ -199,11 +200,13 @@ def score_and_replace(
     end: dt.date,
     replaced: Column,
     flag_model: str = "ensemble",
+    rows: int | None = None,
 ) -> ScoreResult:
     """Scores the days of ``context`` (feature rows, each household's with the ``HISTORY_DAYS``
     before its first scored day) that fall in start..end, and writes them in place of the rows
-    ``replaced`` selects in gold/anomaly_scores and gold/anomalies (one commit per table). The
-    scored rows must lie within ``replaced``; Delta checks each one."""
+    ``replaced`` selects in gold/anomaly_scores and gold/anomalies (one commit per table).
+    ``rows``, if known, bounds the context's rows: a small context is scored in as few groups as
+    the cluster has cores, each group one Python task with its own model calls."""
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
@@ -211,6 +214,9 @@ def score_and_replace(
     spark.sparkContext.addArchive(str(archive))
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    if rows is not None:
+        cores = spark.sparkContext.defaultParallelism
+        n_groups = min(n_groups, max(cores, cores * math.ceil(rows / (cores * ROWS_PER_CALL))))
     wide = score_wide(context, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         before = {

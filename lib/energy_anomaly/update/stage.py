@@ -228,6 +228,7 @@ def rescore(
         end=max(s.score_days[1] for s in spans),
         replaced=days_within(spans, lambda s: s.score_days),
         flag_model=flag_model,
+        rows=_score_rows(spans),
     )
 
 
@@ -257,6 +258,13 @@ def _rows_in(
         .where((F.col("day") >= F.date_sub("_first", history_days)) & until)
         .drop("_last", *([] if keep_first else ["_first"]))
     )
+
+
+def _score_rows(spans: list[Span]) -> int:
+    """About how many feature rows the scores read: each household's score days with the LSTM's
+    history, up to the latest day that changed (a day beyond it counts only if it has data)."""
+    latest = max(s.days[1] for s in spans)
+    return sum((min(s.score_days[1], latest) - s.score_days[0]).days + 1 + HISTORY_DAYS for s in spans)
 
 
 def _day_range(span: Span, first: str) -> tuple[dt.date, dt.date]:
