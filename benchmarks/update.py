@@ -98,23 +98,25 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     rank = F.row_number().over(Window.partitionBy("household_id").orderBy(F.desc("day")))
     last_days = days_of.join(active, "household_id").withColumn("rank", rank).where(F.col("rank") <= lookback)
     households = active.count()
+    # All days in one job: day i takes each household's (lookback - i)-th last day.
+    chosen = spark.createDataFrame([(lookback - i, day) for i, day in enumerate(days)], "rank INT, new_day DATE")
+    moved = last_days.join(chosen, "rank").select("household_id", F.col("day").alias("from_day"), "new_day")
+    shift = F.make_dt_interval(days=F.datediff(F.col("new_day"), F.col("from_day")))
+    rows = bronze.withColumn("from_day", F.to_date("ts")).join(moved, ["household_id", "from_day"])
+    text = rows.select(
+        "new_day",
+        F.col("household_id").alias("LCLid"),
+        F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
+        F.format_string("%.3f", "kwh").alias("energy(kWh/hh)"),
+    )
     staging = landing.parent / f".staging-{landing.name}"
+    shutil.rmtree(staging, ignore_errors=True)
+    text.repartition("new_day").write.partitionBy("new_day").option("header", True).csv(str(staging))
+    landing.mkdir(parents=True, exist_ok=True)
     lines = 0
-    for i, day in enumerate(days):
-        source_rank = lookback - i
-        chosen = last_days.where(F.col("rank") == source_rank).select("household_id", F.col("day").alias("from_day"))
-        shift = F.make_dt_interval(days=F.datediff(F.lit(day), F.col("from_day")))
-        rows = bronze.withColumn("from_day", F.to_date("ts")).join(chosen, ["household_id", "from_day"])
-        text = rows.select(
-            F.col("household_id").alias("LCLid"),
-            F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
-            F.format_string("%.3f", "kwh").alias("energy(kWh/hh)"),
-        )
-        shutil.rmtree(staging, ignore_errors=True)
-        text.coalesce(1).write.option("header", True).csv(str(staging))
-        (part,) = staging.glob("part-*.csv")
+    for day in days:
+        (part,) = (staging / f"new_day={day}").glob("part-*.csv")  # one partition holds each day
         lines += sum(1 for _ in part.open()) - 1
-        landing.mkdir(parents=True, exist_ok=True)
         part.rename(landing / f"{day}.csv")  # the landing rule: complete, then renamed into place
     shutil.rmtree(staging, ignore_errors=True)
     spark.stop()
