@@ -135,10 +135,14 @@ def test_stored_history_gives_the_features_a_whole_run_gives():
         np.testing.assert_array_equal(np.stack(part["profile"]), np.stack(expected["profile"]))
 
 
-def test_households_continued_together_get_their_own_features():
-    """update's mapInPandas computes many households in one grid, from rows in any order: each
-    household gets the features its own whole run gives."""
+@pytest.mark.parametrize("chunk_rows", [10_000, 60])
+def test_households_continued_together_get_their_own_features(monkeypatch, chunk_rows):
+    """update's mapInPandas computes many households in one grid (or a few: ``chunk_rows``), from
+    rows in any order: each household gets the features its own whole run gives."""
+    from energy_anomaly.features import core
     from energy_anomaly.features.core import HISTORY_COLUMNS, STORED_HISTORY_DAYS, continued_features
+
+    monkeypatch.setattr(core, "CHUNK_ROWS", chunk_rows)
 
     rng = np.random.default_rng(11)
     frames = []
@@ -155,6 +159,7 @@ def test_households_continued_together_get_their_own_features():
         [every[every["day"] >= first_new].assign(is_history=False), stored.assign(is_history=True)], ignore_index=True
     ).sample(frac=1, random_state=0)
     got = pd.concat(list(continued_features(iter([rows.iloc[:200], rows.iloc[200:]]))), ignore_index=True)
+    got = got.sort_values(["household_id", "day"]).reset_index(drop=True)
     expected = whole[whole["day"] >= first_new].sort_values(["household_id", "day"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
     np.testing.assert_array_equal(np.stack(got["profile"]), np.stack(expected["profile"]))

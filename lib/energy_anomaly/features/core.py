@@ -65,7 +65,8 @@ HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
 # With the stored features of the days before (their totals, profiles and statistics), a day
 # needs only the longest window's days: ``household_features(daily, history)``.
 STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
-CHUNK_HOUSEHOLDS = 1000  # households computed together: bounds the grid's memory
+# New rows computed on one grid: a window sort holds rows x 11 statistics x 91 days of doubles.
+CHUNK_ROWS = 10_000
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
@@ -178,17 +179,18 @@ def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = No
 
 def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
     """``mapInPandas`` over rows partitioned by household: new ``silver/daily`` rows and stored
-    ``gold/features`` rows (``is_history``) -> the new rows' features, households by the thousand."""
+    ``gold/features`` rows (``is_history``) -> the new rows' features, whole households at a time,
+    about ``CHUNK_ROWS`` new rows per grid."""
     rows = pd.concat(list(batches), ignore_index=True)
-    if rows.empty:
+    new = ~rows["is_history"].to_numpy(bool)
+    sizes = rows[new].groupby("household_id", sort=False).size()
+    if sizes.empty:
         return
-    households = rows["household_id"].unique()
-    for start in range(0, len(households), CHUNK_HOUSEHOLDS):
-        chunk = rows[rows["household_id"].isin(households[start : start + CHUNK_HOUSEHOLDS])]
-        stored = chunk["is_history"].to_numpy(bool)
-        new = chunk[~stored]
-        if not new.empty:
-            yield features(new, chunk[stored])
+    chunk = pd.Series((sizes.cumsum().to_numpy() - 1) // CHUNK_ROWS, index=sizes.index)
+    rows = rows[rows["household_id"].isin(sizes.index)]  # households with history only have nothing new
+    for _, part in rows.groupby(rows["household_id"].map(chunk), sort=False):
+        stored = part["is_history"].to_numpy(bool)
+        yield features(part[~stored], part[stored])
 
 
 def features(daily: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:

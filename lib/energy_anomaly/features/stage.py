@@ -37,7 +37,7 @@ def with_household_features(daily_df: DataFrame) -> DataFrame:
 def with_continued_features(daily_df: DataFrame, history_df: DataFrame) -> DataFrame:
     """The features of ``daily_df``'s days, each household's from its stored ``gold/features``
     rows of the days before them (``history_df``: ``STORED_HISTORY_DAYS`` of them). Households are
-    computed a thousand at a time (one grid each), not one pandas call each."""
+    computed together (``CHUNK_ROWS`` new rows a grid), not one pandas call each."""
     new = daily_df.select("household_id", "day", "is_complete", "kwh", F.lit(False).alias("is_history"))
     stored = history_df.select(*HISTORY_COLUMNS, F.lit(True).alias("is_history"))
     return (
