@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -71,3 +73,17 @@ def cli_argv(*args: str) -> list[str]:
 def cli(*args: str, **popen) -> subprocess.Popen:
     """``energy-anomaly ARGS`` in a process of its own (its own driver and JVM)."""
     return subprocess.Popen(cli_argv(*args), env={**os.environ, "PYTHONUNBUFFERED": "1"}, **popen)
+
+
+def killed_when(process: subprocess.Popen, happened, seconds: float, poll: float = 0.05) -> bool:
+    """Kills ``process``'s whole group (-9: the driver and its JVM, no clean-up) as soon as
+    ``happened()``; False if it finished first or ``seconds`` passed. Waits for it to end."""
+    deadline, killed = time.monotonic() + seconds, False
+    while time.monotonic() < deadline and process.poll() is None:
+        if happened():
+            os.killpg(process.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(poll)
+    process.wait(timeout=60)
+    return killed

@@ -17,7 +17,7 @@ from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.tables import read_table
 from tests.conftest import SAMPLE_DIR, SCORED_END, SCORED_START
-from tests.reliability.conftest import cli, cli_argv, cli_config
+from tests.reliability.conftest import cli, cli_argv, cli_config, killed_when
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -62,15 +62,13 @@ def test_driver_killed_mid_write_then_rerun_equals_a_clean_run(spark, tmp_path):
     committed = parquet_files(victim / "bronze" / "readings")
     # The same ingest again (it replaces the files' rows), killed -9 as soon as it writes a data file.
     process = cli(*args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline, killed = time.monotonic() + 240, False
-    while time.monotonic() < deadline and process.poll() is None:
-        if parquet_files(victim / "bronze" / "readings") - committed:
-            os.killpg(process.pid, signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.02)
-    process.wait(timeout=60)
-    assert killed, "the ingest finished before it could be killed mid-write"
+
+    def wrote() -> bool:
+        return bool(parquet_files(victim / "bronze" / "readings") - committed)
+
+    assert killed_when(process, wrote, seconds=240, poll=0.02), (
+        "the ingest finished before it could be killed mid-write"
+    )
     run_cli(*args)
     assert_same_tables(spark, str(victim), clean)
 

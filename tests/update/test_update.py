@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import os
-import signal
 import subprocess
 import threading
 import time
@@ -28,7 +26,7 @@ from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.tables import read_table, read_table_or_empty, table_path, table_version
 from tests.conftest import SAMPLE_DIR, TEST_SPARK
-from tests.reliability.conftest import cli, cli_config
+from tests.reliability.conftest import cli, cli_config, killed_when
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -239,14 +237,8 @@ def test_an_update_killed_mid_way_and_run_again_equals_one_batch_run(spark, tmp_
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline, killed = time.monotonic() + 300, False
-    while time.monotonic() < deadline and process.poll() is None:
-        if set(silver.glob("*.json")) - commits:  # bronze and silver written, the rest not yet
-            os.killpg(process.pid, signal.SIGKILL)
-            killed = True
-            break
-        time.sleep(0.05)
-    process.wait(timeout=60)
+    # Killed once bronze and silver are written, the rest not yet.
+    killed = killed_when(process, lambda: bool(set(silver.glob("*.json")) - commits), seconds=300)
     assert killed, "the update finished before it could be killed mid-way"
     (result,) = update(config, str(landing), model=model)  # the same batch, run again from its checkpoint
     assert result.ingest.files == 1
