@@ -30,12 +30,28 @@ def build_parser() -> argparse.ArgumentParser:
     from energy_anomaly import commands
 
     parser = argparse.ArgumentParser(prog="energy-anomaly", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, add_arguments, _) in commands.COMMANDS.items():
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         _common(command_parser)
         add_arguments(command_parser)
     return parser
+
+
+def version_line() -> str:
+    """The package's version with the Spark and Delta it runs on (what a bug report needs)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from energy_anomaly import __version__
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"energy-anomaly {__version__} (pyspark {installed('pyspark')}, delta-spark {installed('delta-spark')})"
 
 
 def setup_logging(verbose: bool) -> None:

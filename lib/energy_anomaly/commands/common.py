@@ -5,12 +5,22 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from energy_anomaly.config import Config, resolve_path
+from energy_anomaly.config import Config, is_uri, resolve_path
 from energy_anomaly.session import build_session
 
 
 def session(config: Config):
     return build_session(config.spark)
+
+
+def refuse_missing_paths(paths: list[str]) -> None:
+    """A local input path that names nothing is refused in one line before the JVM starts (which
+    takes seconds). Patterns (``*?[{``) and URIs are left to Hadoop, whose glob rules they follow."""
+    from energy_anomaly.errors import InputFileError
+
+    for path in paths:
+        if not is_uri(path) and not any(c in path for c in "*?[{") and not Path(path).exists():
+            raise InputFileError(path, "no such file or directory")
 
 
 def print_ingest(result) -> None:

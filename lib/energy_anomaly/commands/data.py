@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from energy_anomaly.commands.common import parse_date, print_clean, print_ingest, sample_path, session
+from energy_anomaly.commands.common import (
+    parse_date,
+    print_clean,
+    print_ingest,
+    refuse_missing_paths,
+    sample_path,
+    session,
+)
 from energy_anomaly.config import Config
 
 
@@ -37,6 +44,7 @@ def ingest_command(args, config: Config) -> int:
 
     if not args.input and not args.households:
         raise EnergyAnomalyError("give --input (readings), --households (household information), or both")
+    refuse_missing_paths([*(args.input or []), *(args.households or [])])
     ingest(config, args.input or [], args.households)
     return 0
 

@@ -1,0 +1,30 @@
+"""The command line before any Spark: --version, and inputs refused without starting the JVM."""
+
+import pytest
+
+from energy_anomaly import __version__
+from energy_anomaly.cli import main
+
+
+def test_version_names_the_package_and_the_spark_and_delta_it_runs_on(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith(f"energy-anomaly {__version__} (pyspark 4.2") and "delta-spark 4.4" in out
+
+
+def test_a_missing_input_is_one_line_before_the_jvm_starts(tmp_path, monkeypatch, capsys):
+    def no_session(config):
+        raise AssertionError("a Spark session was started for an input that does not exist")
+
+    monkeypatch.setattr("energy_anomaly.commands.data.session", no_session)
+    present = tmp_path / "present.csv"
+    present.write_text("LCLid,tstp,energy(kWh/hh)\n")
+    missing = tmp_path / "no such dir"
+    status = main(["ingest", "--warehouse", str(tmp_path / "wh"), "--input", str(present), "--input", str(missing)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2
+    assert err == [f"energy-anomaly ingest: error: {missing}: no such file or directory"]
+    missing_households = ["ingest", "--warehouse", str(tmp_path / "wh"), "--households", str(tmp_path / "info.csv")]
+    assert main(missing_households) == 2
