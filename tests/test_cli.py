@@ -28,3 +28,19 @@ def test_a_missing_input_is_one_line_before_the_jvm_starts(tmp_path, monkeypatch
     assert err == [f"energy-anomaly ingest: error: {missing}: no such file or directory"]
     missing_households = ["ingest", "--warehouse", str(tmp_path / "wh"), "--households", str(tmp_path / "info.csv")]
     assert main(missing_households) == 2
+
+
+def test_spark_s_console_bar_only_on_a_terminal(monkeypatch):
+    import io
+
+    from energy_anomaly.config import SparkConfig
+    from energy_anomaly.session import embedded_conf
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    assert embedded_conf(SparkConfig())["spark.ui.showConsoleProgress"] == "false"
+    monkeypatch.setattr("sys.stderr", Terminal())
+    assert embedded_conf(SparkConfig())["spark.ui.showConsoleProgress"] == "true"

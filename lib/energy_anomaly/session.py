@@ -113,7 +113,9 @@ def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
         "spark.master": spark_config.master or "local[2,3]",
         **delta_jar_conf(spark_config.delta_package),
         "spark.ui.enabled": str(spark_config.ui).lower(),
-        "spark.ui.showConsoleProgress": "true",
+        # The bar redraws itself with carriage returns: a person at a terminal sees progress, a
+        # scheduler's log would get one line of kilobytes per stage.
+        "spark.ui.showConsoleProgress": str(sys.stderr.isatty()).lower(),
         # Executors run inside the driver JVM in local mode; the Python workers (pandas UDFs,
         # TensorFlow) live outside it, so the JVM gets a bounded share of the machine.
         "spark.driver.memory": spark_config.driver_memory or "6g",
