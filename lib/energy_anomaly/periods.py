@@ -25,8 +25,10 @@ def month_of(day: str) -> Column:
     return F.trunc(F.col(day), "month")
 
 
-# Not a character of any household id or file name: the values of ``is_in`` travel joined by it.
+# Not a character of any household id or file name: the values of ``is_in`` travel joined by it,
+# from this many on (fewer cost little either way).
 _SEPARATOR = "\x1f"
+_JOINED_FROM = 50
 
 
 def is_in(column: str, values: list[str]) -> Column:
@@ -43,9 +45,6 @@ def is_in(column: str, values: list[str]) -> Column:
     pattern = jvm.java.util.regex.Pattern.compile(_SEPARATOR, jvm.java.util.regex.Pattern.LITERAL)
     split = pattern.splitAsStream(_SEPARATOR.join(values)).toList()
     return ClassicColumn(col._jc.isInCollection(split))
-
-
-_JOINED_FROM = 50
 
 
 def households_by_value(value_by_household: dict) -> dict:

@@ -46,12 +46,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import (
-    FEATURE_COLUMNS,
-    RELATIVE_FEATURES,
-    RELATIVE_STATS,
-    SLOTS_PER_DAY,
-)
+from energy_anomaly.catalog import FEATURE_COLUMNS, RELATIVE_FEATURES, RELATIVE_STATS, SLOTS_PER_DAY
 
 SLOTS = SLOTS_PER_DAY
 NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
@@ -168,13 +163,16 @@ def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -
 
 
 def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One household's ``silver/daily`` rows -> its feature rows (same days, in day order).
+    """``silver/daily`` rows (one household's, or many households') -> their feature rows, by
+    household and day.
 
-    ``history``, if given, is the household's ``gold/features`` rows (``HISTORY_COLUMNS``) of the
-    ``STORED_HISTORY_DAYS`` before its first day in ``daily``: their stored totals, profiles and
-    statistics stand in for the days before, which gives the values a run over the whole series
+    ``history``, if given, is the households' ``gold/features`` rows (``HISTORY_COLUMNS``) of the
+    ``STORED_HISTORY_DAYS`` before each one's first day in ``daily``: their stored totals, profiles
+    and statistics stand in for the days before, which gives the values a run over the whole series
     gives, to the bit, without recomputing those days."""
-    return features(daily, history)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN features, on purpose
+        return _features(daily, history)
 
 
 def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -190,15 +188,7 @@ def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
     rows = rows[rows["household_id"].isin(sizes.index)]  # households with history only have nothing new
     for _, part in rows.groupby(rows["household_id"].map(chunk), sort=False):
         stored = part["is_history"].to_numpy(bool)
-        yield features(part[~stored], part[stored])
-
-
-def features(daily: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
-    """``silver/daily`` rows of any households -> their feature rows (by household and day), each
-    household's from its rows and its stored ``history`` rows (days before its first in ``daily``)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN features, on purpose
-        return _features(daily, history)
+        yield household_features(part[~stored], history=part[stored])
 
 
 def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
@@ -211,10 +201,9 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
 
     # One grid of households x calendar days; the computed rows sit at (h, d), the stored at (hs, ds).
     ids = pd.Index(pd.unique(pd.concat([daily["household_id"], history["household_id"]], ignore_index=True)))
-    day_numbers = _day_numbers(daily["day"])
-    stored_numbers = _day_numbers(history["day"])
-    first = min(day_numbers.min(), stored_numbers.min(initial=day_numbers.min()))
-    grid_days = max(day_numbers.max(), stored_numbers.max(initial=0)) - first + 1
+    day_numbers, stored_numbers = _day_numbers(daily["day"]), _day_numbers(history["day"])
+    every_day = np.concatenate([day_numbers, stored_numbers])
+    first, grid_days = every_day.min(), every_day.max() - every_day.min() + 1
     h, d = ids.get_indexer(daily["household_id"]), day_numbers - first
     hs, ds = ids.get_indexer(history["household_id"]), stored_numbers - first
 
