@@ -27,6 +27,12 @@ setup(
         # The forest is stored as a skops file, loaded with a fixed set of trusted types: no pickle
         # from the (writable) warehouse.
         "skops>=0.10",
+        # The model lifecycle: tracked runs, the registry, aliases. The skinny client plus
+        # SQLAlchemy/Alembic is what the embedded SQLite store needs (the full package would pull
+        # a web server and pin pyarrow below the version Spark uses here).
+        "mlflow-skinny>=3.5,<4",
+        "sqlalchemy>=2",
+        "alembic>=1.13",
     ],
     extras_require={
         # Reading the gold tables without Spark. DuckDB's delta extension comes from PyPI as a

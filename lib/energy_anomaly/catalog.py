@@ -217,6 +217,25 @@ _GOLD_METRICS = T.StructType(
     ]
 )
 
+# One row per scoring run (a gold/anomaly_scores commit), model and slice: see monitoring.core.
+_GOLD_MONITORING = T.StructType(
+    [
+        T.StructField("scores_version", T.LongType(), False),
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("period_start", T.DateType(), False),
+        T.StructField("period_end", T.DateType(), False),
+        T.StructField("model", T.StringType(), False),
+        T.StructField("slice", T.StringType(), False),
+        T.StructField("days", T.LongType(), False),
+        T.StructField("psi", T.DoubleType(), True),
+        T.StructField("flagged_rate", T.DoubleType(), True),
+        T.StructField("training_flagged_rate", T.DoubleType(), False),
+        T.StructField("completeness", T.DoubleType(), True),
+        T.StructField("drift", T.BooleanType(), True),
+        T.StructField("scored_at", T.TimestampType(), False),
+    ]
+)
+
 
 # --- the tables --------------------------------------------------------------------------------
 BRONZE_READINGS = Table(
@@ -273,6 +292,12 @@ GOLD_ANOMALIES = Table(
     partition_by=("month",),
 )
 GOLD_METRICS = Table("gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.")
+GOLD_MONITORING = Table(
+    "gold/monitoring",
+    _GOLD_MONITORING,
+    "One row per scoring run, model and slice: PSI against training, flagged rate, completeness, drift.",
+    stats_columns=("scores_version", "model"),
+)
 
 TABLES = (
     BRONZE_READINGS,
@@ -284,9 +309,11 @@ TABLES = (
     GOLD_SCORES,
     GOLD_ANOMALIES,
     GOLD_METRICS,
+    GOLD_MONITORING,
 )
 # Folders under the warehouse that are not Delta tables.
 MODELS_FOLDER = "models"
+MLFLOW_FOLDER = "mlflow"
 REPORTS_FOLDER = "reports"
 
 

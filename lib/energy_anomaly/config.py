@@ -161,6 +161,27 @@ class ScoreConfig:
         )
 
 
+# A registered model's name: letters, digits, ``_ . -`` (MLflow's and Unity Catalog's common
+# ground; ``catalog.schema.model`` for Unity Catalog).
+MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+@dataclass(frozen=True)
+class MlflowConfig:
+    """Where runs and registered models live. None: ``MLFLOW_TRACKING_URI`` /
+    ``MLFLOW_REGISTRY_URI`` if set, else a SQLite store under ``<warehouse>/mlflow/``."""
+
+    tracking_uri: str | None = None
+    registry_uri: str | None = None
+    experiment: str = "energy-anomaly"
+    model_name: str = "energy-anomaly"
+
+    def __post_init__(self):
+        name_ok = bool(MODEL_NAME.fullmatch(self.model_name))
+        _require(name_ok, "mlflow.model_name", "letters, digits, _ . -", self.model_name)
+        _require(bool(self.experiment.strip()), "mlflow.experiment", "a name", self.experiment)
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     sample_dir: str = "data/lcl_sample"
@@ -175,6 +196,7 @@ class Config:
     features: FeaturesConfig = field(default_factory=FeaturesConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
+    mlflow: MlflowConfig = field(default_factory=MlflowConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     source: str = "<defaults>"
 
@@ -266,6 +288,7 @@ def load_config(path: str | Path | None = None) -> Config:
         "features": FeaturesConfig,
         "train": TrainConfig,
         "score": ScoreConfig,
+        "mlflow": MlflowConfig,
         "demo": DemoConfig,
     }
     unknown = sorted(set(raw) - set(sections) - {"warehouse"})

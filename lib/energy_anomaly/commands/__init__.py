@@ -40,6 +40,11 @@ COMMANDS = {
         models.evaluate_args,
         models.evaluate_command,
     ),
+    "promote": (
+        "move the registry's champion alias to a version (default: the challenger), if it did no worse",
+        models.promote_args,
+        models.promote_command,
+    ),
     "run": (
         "ingest -> clean -> features -> train -> score (-> evaluate with --labels)",
         pipeline.run_args,

@@ -64,3 +64,21 @@ def sample_path(config: Config, *parts: str) -> str:
 def period_args(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--start", type=parse_date, help=f"first day of the {what} period (default from the config)")
     parser.add_argument("--end", type=parse_date, help=f"last day of the {what} period (default from the config)")
+
+
+def model_args(parser: argparse.ArgumentParser) -> None:
+    """Which model scores: the registry's champion unless a flag names another."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--alias", help="the registered version with this alias (default: champion)")
+    group.add_argument("--model-version", type=int, metavar="N", help="registered version N of the model")
+    group.add_argument("--model", metavar="DIR", help="an unregistered bundle folder (bypasses the registry)")
+
+
+def production_bundle(config: Config, *, model=None, alias=None, version=None) -> Path:
+    """The bundle folder to score with: ``model`` as given, else the registered version named by
+    ``version`` or ``alias`` (default: champion), checked against the registry's digest."""
+    if model is not None:
+        return Path(model)
+    from energy_anomaly.registry.store import Registry
+
+    return Registry.of(config).bundle_folder(config.warehouse, alias=alias, version=version)

@@ -1,10 +1,11 @@
-"""Model subcommands: features, train, score, evaluate."""
+"""Model subcommands: features, train, score, evaluate, promote."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from energy_anomaly.commands.common import parse_date, period_args, session
+from energy_anomaly.commands.common import model_args, parse_date, period_args, production_bundle, session
 from energy_anomaly.config import Config, resolve_path
 
 
@@ -59,22 +60,30 @@ def train_command(args, config: Config) -> int:
 
 
 def train(config: Config, *, start=None, end=None, per_stratum=None, seed=None, epochs=None):
-    """The train stage, printed; what is not given comes from the config. Returns the TrainResult."""
+    """The train stage as one MLflow run, its bundle registered; printed. What is not given comes
+    from the config. Returns the TrainResult."""
+    import time
+
+    from energy_anomaly.registry.store import Registry
     from energy_anomaly.training.stage import run_train
 
+    began = time.perf_counter()
     c = config.train
     spark = session(config)
     start, end = period_or(spark, config.warehouse, start or config_date(c.start), end or config_date(c.end))
-    result = run_train(
-        spark,
-        config.warehouse,
-        start=start,
-        end=end,
-        per_stratum=per_stratum or c.per_stratum,
-        seed=seed if seed is not None else c.seed,
-        threshold_quantile=c.threshold_quantile,
-        epochs=epochs or c.epochs,
-    )
+    settings = {
+        "start": start,
+        "end": end,
+        "per_stratum": per_stratum or c.per_stratum,
+        "seed": seed if seed is not None else c.seed,
+        "threshold_quantile": c.threshold_quantile,
+        "epochs": epochs or c.epochs,
+    }
+    registry = Registry.of(config)
+    with registry.training_run(settings) as run:
+        result = run_train(spark, config.warehouse, **settings)
+        registry.log_training(result.metadata, result.features_version)
+        number, alias = registry.register(Path(result.path))
     m = result.metadata
     print(
         f"train: model {result.version} on {m['sample_days']:,} sampled days of {m['households']} households "
@@ -85,31 +94,36 @@ def train(config: Config, *, start=None, end=None, per_stratum=None, seed=None, 
             f"  {name}: {losses['epochs']:.0f} epochs, final loss {losses['final_loss']:.4f}, "
             f"val {losses['final_val_loss']:.4f}"
         )
+    print(
+        f"  registry: {registry.model_name} version {number} ({alias}), MLflow run {run.info.run_id}; "
+        f"gold/features at Delta version {result.features_version}; "
+        f"tracking took {registry.seconds:.1f} s of {time.perf_counter() - began:.1f} s"
+    )
     return result
 
 
 def score_args(parser: argparse.ArgumentParser) -> None:
     period_args(parser, "scored")
-    parser.add_argument("--model", help="model bundle folder (default: the latest trained under <warehouse>/models)")
+    model_args(parser)
 
 
 def score_command(args, config: Config) -> int:
-    score(config, start=args.start, end=args.end, model=args.model)
+    score(config, start=args.start, end=args.end, model=args.model, alias=args.alias, model_version=args.model_version)
     return 0
 
 
-def score(config: Config, *, start=None, end=None, model=None):
-    """The score stage with ``model`` (default: the latest trained), printed: the period given (flags,
-    then the config), else every day not scored yet. Returns the ScoreResult (None: nothing to score)."""
+def score(config: Config, *, start=None, end=None, model=None, alias=None, model_version=None):
+    """The score stage with the champion (or the model the flags name), printed: the period given
+    (flags, then the config), else every day not scored yet. Returns the ScoreResult (None:
+    nothing to score)."""
     from energy_anomaly.errors import EnergyAnomalyError
     from energy_anomaly.scoring.stage import run_score, run_score_unscored
-    from energy_anomaly.training.stage import latest_bundle
 
     start, end = start or config_date(config.score.start), end or config_date(config.score.end)
     if (start is None) != (end is None):
         raise EnergyAnomalyError("score: give both --start and --end, or neither (every day not scored yet)")
+    bundle = production_bundle(config, model=model, alias=alias, version=model_version)
     spark = session(config)
-    bundle = model or latest_bundle(config.warehouse)
     if start is None:
         result = run_score_unscored(spark, config.warehouse, bundle, flag_model=config.score.flag_model)
         if result is None:
@@ -121,7 +135,25 @@ def score(config: Config, *, start=None, end=None, model=None):
         f"score: {result.days:,} household-days x 4 models = {result.score_rows:,} rows -> gold/anomaly_scores; "
         f"{result.anomalies:,} flagged by the {config.score.flag_model} -> gold/anomalies (model {result.version})"
     )
+    print_monitoring(result.monitoring)
     return result
+
+
+def print_monitoring(rows) -> None:
+    """The run's overall gold/monitoring rows, one line per model, and any drifting slice."""
+    if rows is None or rows.empty:
+        return
+    overall = rows[rows["slice"] == "overall"]
+    parts = [
+        f"{r.model} PSI {r.psi:.2f}, flagged {r.flagged_rate:.1%} (training {r.training_flagged_rate:.1%})"
+        + (" DRIFT" if r.drift is True else "")
+        for r in overall.itertuples()
+    ]
+    print("  monitoring -> gold/monitoring: " + "; ".join(parts))
+    drifting = rows[(rows["slice"] != "overall") & (rows["drift"] == True)]  # noqa: E712 (None is not judged)
+    if not drifting.empty:
+        names = sorted(set(drifting["slice"]))
+        print(f"  drift also in {len(names)} slice(s): {', '.join(names[:6])}{' ...' if len(names) > 6 else ''}")
 
 
 def evaluate_args(parser: argparse.ArgumentParser) -> None:
@@ -174,7 +206,31 @@ def evaluate(config: Config, labels: list[str], *, start=None, end=None, run_id=
             f"  labels not scored (incomplete days): {result.labels_not_scored:,}; "
             f"outside the period: {result.labels_outside_period:,}"
         )
+    from energy_anomaly.registry.store import Registry
+
+    registered = Registry.of(config).log_evaluation(result.model_version, result.labels_key, result.metrics)
+    if registered is not None:
+        print(f"  metrics logged to the MLflow run of registered version {registered}")
     print(metrics_table(result.metrics, "overall"))
     print(per_type_table(result.metrics))
     print(f"report: {report.resolve()}")
     return report
+
+
+def promote_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model-version", type=int, metavar="N", help="the registered version to promote (default: the challenger)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="promote even if it did worse than the champion on the same labels"
+    )
+
+
+def promote_command(args, config: Config) -> int:
+    from energy_anomaly.registry.store import Registry
+
+    registry = Registry.of(config)
+    old, new, reason = registry.promote(version=args.model_version, force=args.force)
+    was = f"version {old}" if old is not None else "none"
+    print(f"promote: {registry.model_name} champion: {was} -> version {new} ({reason})")
+    return 0

@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from energy_anomaly.commands.common import parse_date, sample_path
+from energy_anomaly.commands.common import parse_date, production_bundle, sample_path
 from energy_anomaly.commands.data import clean, ingest, inject
 from energy_anomaly.commands.models import evaluate, features, score, train
 from energy_anomaly.config import Config
@@ -29,7 +29,9 @@ def run_args(parser: argparse.ArgumentParser) -> None:
         "--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring"
     )
     parser.add_argument(
-        "--train", action="store_true", help="train a new model first (default: score with the latest trained)"
+        "--train",
+        action="store_true",
+        help="train a new model first and score with it (default: the registry's champion scores)",
     )
 
 
@@ -49,16 +51,12 @@ def pipeline(
     score_period: tuple[dt.date, dt.date] | None = None,
 ) -> Path | None:
     """ingest -> clean -> features -> (train) -> score (-> evaluate): returns the report's path.
-    Without ``train_first`` the latest trained model scores; with none, nothing runs."""
-    from energy_anomaly.training.stage import latest_bundle
-
+    Without ``train_first`` the registry's champion scores; with none, nothing runs."""
     if not train_first:
         try:
-            latest_bundle(config.warehouse)
-        except EnergyAnomalyError:
-            raise EnergyAnomalyError(
-                f"no trained model under {config.warehouse}/models to score with: run with --train"
-            ) from None
+            production_bundle(config)
+        except EnergyAnomalyError as exc:
+            raise EnergyAnomalyError(f"{exc}; or run with --train") from None
     ingest(config, inputs, households)
     clean(config)
     features(config)

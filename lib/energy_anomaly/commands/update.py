@@ -6,7 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
-from energy_anomaly.commands.common import print_ingest, session
+from energy_anomaly.commands.common import model_args, print_ingest, production_bundle, session
 from energy_anomaly.config import Config, is_uri, resolve_path
 
 
@@ -19,7 +19,7 @@ def update_args(parser: argparse.ArgumentParser) -> None:
         help="keep running, looking for new files every SECONDS (default: process what has landed, then stop)",
     )
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --every: stop after SECONDS")
-    parser.add_argument("--model", help="model bundle folder (default: the latest trained under <warehouse>/models)")
+    model_args(parser)
 
 
 def update_command(args, config: Config) -> int:
@@ -27,22 +27,36 @@ def update_command(args, config: Config) -> int:
 
     if args.every is not None and args.every < 1:
         raise EnergyAnomalyError("--every must be at least 1 second")
-    update(config, args.input, every_seconds=args.every, timeout_seconds=args.timeout, model=args.model)
+    update(
+        config,
+        args.input,
+        every_seconds=args.every,
+        timeout_seconds=args.timeout,
+        model=args.model,
+        alias=args.alias,
+        model_version=args.model_version,
+    )
     return 0
 
 
-def update(config: Config, landing: str, *, every_seconds=None, timeout_seconds=None, model=None):
-    """Runs the landing zone's new files through every stage; returns the per-batch UpdateResults."""
-    from energy_anomaly.errors import EnergyAnomalyError, InputFileError
-    from energy_anomaly.training.stage import latest_bundle
+def update(
+    config: Config,
+    landing: str,
+    *,
+    every_seconds=None,
+    timeout_seconds=None,
+    model=None,
+    alias=None,
+    model_version=None,
+):
+    """Runs the landing zone's new files through every stage with the champion (or the model the
+    flags name); returns the per-batch UpdateResults."""
+    from energy_anomaly.errors import InputFileError
     from energy_anomaly.update import landing as zone
-    from energy_anomaly.update.stage import no_model_error, run_update
+    from energy_anomaly.update.stage import run_update
 
     started = time.monotonic()
-    try:
-        bundle = model or latest_bundle(config.warehouse)
-    except EnergyAnomalyError:
-        raise no_model_error(config.warehouse) from None
+    bundle = production_bundle(config, model=model, alias=alias, version=model_version)
     location = resolve_path(landing)
     if not is_uri(location) and not Path(location).is_dir():
         raise InputFileError(location, "the landing zone must be an existing folder (it may be empty)")

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 class EvaluateResult:
     run_id: str
     model_version: str
+    labels_key: str  # the labels and period, not the model: evaluations of two models on the same labels share it
     days: int
     anomalous_days: int
     labels_not_scored: int
@@ -93,9 +94,13 @@ def _model_version(scores_df: DataFrame, start: dt.date, end: dt.date) -> str:
     return versions[0]
 
 
-def run_id_of(version: str, labels: pd.DataFrame, start: dt.date, end: dt.date) -> str:
+def labels_key_of(labels: pd.DataFrame, start: dt.date, end: dt.date) -> str:
     digest = hashlib.sha256(pd.util.hash_pandas_object(labels, index=False).to_numpy().tobytes()).hexdigest()
-    return f"{version}-{start:%Y%m%d}-{end:%Y%m%d}-{digest[:8]}"
+    return f"{start:%Y%m%d}-{end:%Y%m%d}-{digest[:8]}"
+
+
+def run_id_of(version: str, labels: pd.DataFrame, start: dt.date, end: dt.date) -> str:
+    return f"{version}-{labels_key_of(labels, start, end)}"
 
 
 def run_evaluate(
@@ -145,6 +150,7 @@ def run_evaluate(
     return EvaluateResult(
         run_id=run_id,
         model_version=version,
+        labels_key=labels_key_of(label_rows, start, end),
         days=len(scored_days),
         anomalous_days=anomalous,
         labels_not_scored=not_scored,

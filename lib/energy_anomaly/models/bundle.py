@@ -176,6 +176,14 @@ def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], s
     return document["thresholds"], document["model_version"]
 
 
+def read_training_distributions(folder: str | Path) -> tuple[dict[str, np.ndarray], float]:
+    """Each model's training score quantiles (where the bundle records them) and the share of
+    training days its thresholds flag: what a scoring run's scores are compared with."""
+    document = read_metadata(Path(folder))
+    quantiles = {name: np.asarray(c["quantiles"], dtype=float) for name, c in document["calibrations"].items()}
+    return quantiles, 1.0 - float(document["threshold_quantile"])
+
+
 def version_of(metadata: dict) -> str:
     text = json.dumps({k: v for k, v in metadata.items() if k != "trained_at"}, sort_keys=True, default=str)
     return "v" + hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -35,7 +35,7 @@ class KerasDetector:
     batch_size: int = 128
     patience: int = 4
     seed: int = 42
-    history: dict[str, float] = field(default_factory=dict)
+    history: dict = field(default_factory=dict)
     model: object = None
 
     def fit_model(self, model, x, y) -> None:
@@ -46,7 +46,8 @@ class KerasDetector:
         )
 
 
-def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patience: int, seed: int) -> dict[str, float]:
+def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patience: int, seed: int) -> dict:
+    """The fit's summary and its per-epoch losses (``loss``, ``val_loss``: what the tracking run logs)."""
     k = keras(seed=seed)
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     history = model.fit(
@@ -57,6 +58,8 @@ def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patien
         "final_loss": float(history.history["loss"][-1]),
         "final_val_loss": float(history.history["val_loss"][-1]),
         "best_val_loss": float(min(history.history["val_loss"])),
+        "loss": [float(v) for v in history.history["loss"]],
+        "val_loss": [float(v) for v in history.history["val_loss"]],
     }
 
 

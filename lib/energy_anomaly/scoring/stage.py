@@ -22,8 +22,14 @@ from pyspark.sql import types as T
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.catalog import MODELS, SCORED_MODELS, SLOT_MINUTES
-from energy_anomaly.models.bundle import Bundle, archive_bundle, read_thresholds_and_version
+from energy_anomaly.models.bundle import (
+    Bundle,
+    archive_bundle,
+    read_thresholds_and_version,
+    read_training_distributions,
+)
 from energy_anomaly.models.inputs import HISTORY_DAYS
+from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
 
@@ -60,6 +66,7 @@ class ScoreResult:
     score_rows: int
     anomalies: int
     version: str
+    monitoring: pd.DataFrame  # the run's gold/monitoring rows
 
 
 def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
@@ -239,10 +246,25 @@ def score_and_replace(
             replaced,
             rows_match_by_construction=True,
         )
+        distributions, training_flagged_rate = read_training_distributions(bundle_path)
+        monitoring = write_monitoring(
+            spark,
+            warehouse,
+            to_scores(wide, thresholds, version).where(replaced),
+            context.where(replaced),
+            households,
+            distributions=distributions,
+            training_flagged_rate=training_flagged_rate,
+            model_version=version,
+            scores_version=tables.table_version(spark, scores_path),
+            start=start,
+            end=end,
+        )
     finally:
         wide.unpersist()
     score_rows = tables.rows_written(spark, scores_path, before=before[catalog.GOLD_SCORES])
     return ScoreResult(
+        monitoring=monitoring,
         days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
         score_rows=score_rows,
         anomalies=tables.rows_written(spark, anomalies_path, before=before[catalog.GOLD_ANOMALIES]),

@@ -42,6 +42,8 @@ def fit_bundle(
     raw = {name: detectors[name].score(calibration_part) for name in MODELS}
     calibrations = {name: Calibration.fit(raw[name]) for name in MODELS}
     raw[ENSEMBLE] = ensemble_score([calibrations[name].surprisal(raw[name]) for name in MODELS])
+    # The ensemble's own training distribution: what monitoring compares a scoring run's against.
+    calibrations[ENSEMBLE] = Calibration.fit(raw[ENSEMBLE])
     thresholds = {name: threshold(scores, threshold_quantile) for name, scores in raw.items()}
     metadata = {
         "training_period": [str(train_start), str(train_end)],

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
@@ -45,27 +43,7 @@ class TrainResult:
     path: str
     version: str
     metadata: dict
-
-
-# What ``LATEST`` may hold: a model version (``bundle.version_of``), never a path.
-VERSION_NAME = re.compile(r"^v[0-9a-f]{12}$")
-
-
-def latest_bundle(warehouse: str) -> Path:
-    """The bundle ``models/LATEST`` names: a version, resolved inside ``models/`` only."""
-    folder = tables.models_dir(warehouse)
-    pointer = folder / "LATEST"
-    if not pointer.is_file():
-        raise EnergyAnomalyError(f"no trained model under {folder}: run train first")
-    version = pointer.read_text().strip()
-    if not VERSION_NAME.fullmatch(version):
-        raise EnergyAnomalyError(
-            f"{pointer}: holds {version[:40]!r}, not a model version (v + 12 hex digits); train again"
-        )
-    bundle = folder / version
-    if not bundle.is_dir():
-        raise EnergyAnomalyError(f"{pointer}: names {version}, which is not under {folder}; train again")
-    return bundle
+    features_version: int  # the gold/features Delta version the sample was drawn from (lineage)
 
 
 def _sampled_with_history(frame: pd.DataFrame) -> pd.DataFrame:
@@ -103,7 +81,11 @@ def run_train(
     threshold_quantile: float,
     epochs: int,
 ) -> TrainResult:
-    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    features_path = tables.table_path(warehouse, catalog.GOLD_FEATURES)
+    tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)  # a one-line error where there is none
+    # Read at one version, recorded: the sample is reproducible while that version is kept.
+    features_version = tables.table_version(spark, features_path)
+    features = spark.read.format("delta").option("versionAsOf", features_version).load(features_path)
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
     rows = training_rows(features, sample, start, end).toPandas()
@@ -114,5 +96,4 @@ def run_train(
         rows, seed=seed, threshold_quantile=threshold_quantile, train_start=start, train_end=end, epochs=epochs
     )
     folder = bundle.save(tables.models_dir(warehouse) / bundle.version)
-    (tables.models_dir(warehouse) / "LATEST").write_text(bundle.version)
-    return TrainResult(str(folder), bundle.version, bundle.metadata)
+    return TrainResult(str(folder), bundle.version, bundle.metadata, features_version)

@@ -33,7 +33,6 @@ from energy_anomaly import catalog, tables
 from energy_anomaly.clean.daily import to_daily
 from energy_anomaly.clean.dedupe import filter_on_grid, with_duplicates_resolved
 from energy_anomaly.clean.grid import to_grid
-from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.features.core import PROFILE_WINDOW, STORED_HISTORY_DAYS
 from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_continued_features
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
@@ -289,10 +288,3 @@ def unknown_households(spark: SparkSession, warehouse: str, households: list[str
         r["household_id"] for r in known.where(is_in("household_id", households)).select("household_id").collect()
     }
     return sorted(set(households) - listed)
-
-
-def no_model_error(warehouse: str) -> EnergyAnomalyError:
-    return EnergyAnomalyError(
-        f"no trained model under {tables.models_dir(warehouse)}: an update scores with an existing model; "
-        "train one first (energy-anomaly train, or run --train)"
-    )

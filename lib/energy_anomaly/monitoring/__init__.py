@@ -1,0 +1,1 @@
+"""gold/monitoring: each scoring run's score distribution and flagged rate against training."""

@@ -1,0 +1,78 @@
+"""gold/monitoring: every scoring run (score or update) against the model's training distribution.
+
+Spark counts the run's scores per model, training-decile bin, ACORN group and tariff (a few
+hundred rows), and the period's household-days per group and how many were complete enough to
+score; the PSI, flagged rates and ``drift`` flags are computed from those counts on the driver
+(``monitoring.core``). A run is identified by the gold/anomaly_scores version it wrote, so a run
+written again replaces its rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from energy_anomaly import catalog, tables
+from energy_anomaly.monitoring.core import bin_edges, monitoring_rows
+
+
+def score_bin(distributions: dict[str, np.ndarray]) -> Column:
+    """Each score's training-decile bin of its own model: the number of edges below it."""
+    column = None
+    for model, quantiles in sorted(distributions.items()):
+        below = sum(((F.col("score") > F.lit(float(edge))).cast("int") for edge in bin_edges(quantiles)), F.lit(0))
+        condition = F.col("model") == F.lit(model)
+        column = F.when(condition, below) if column is None else column.when(condition, below)
+    return F.lit(0) if column is None else column.otherwise(F.lit(0))
+
+
+def write_monitoring(
+    spark: SparkSession,
+    warehouse: str,
+    scores_df: DataFrame,
+    period_df: DataFrame,
+    households_df: DataFrame,
+    *,
+    distributions: dict[str, np.ndarray],
+    training_flagged_rate: float,
+    model_version: str,
+    scores_version: int,
+    start: dt.date,
+    end: dt.date,
+) -> pd.DataFrame:
+    """``scores_df``: the run's gold/anomaly_scores rows; ``period_df``: the gold/features rows of
+    the household-days it was to score (complete or not). Returns the rows written."""
+    groups = households_df.select("household_id", "acorn_group", "tariff")
+    counts = (
+        scores_df.join(groups, "household_id", "left")
+        .withColumn("bucket", score_bin(distributions))
+        .groupBy("model", "bucket", "acorn_group", "tariff")
+        .agg(F.count(F.lit(1)).alias("days"), F.sum(F.col("is_anomaly").cast("long")).alias("flagged"))
+        .toPandas()
+    )
+    completeness = (
+        period_df.join(groups, "household_id", "left")
+        .groupBy("acorn_group", "tariff")
+        .agg(F.count(F.lit(1)).alias("days"), F.sum(F.col("is_complete").cast("long")).alias("complete"))
+        .toPandas()
+    )
+    counts["flagged"] = counts["flagged"].fillna(0)
+    rows = monitoring_rows(counts, completeness, distributions, training_flagged_rate)
+    if rows.empty:
+        return rows
+    rows = rows.assign(
+        scores_version=int(scores_version), model_version=model_version, period_start=start, period_end=end
+    )
+    computed = T.StructType([f for f in catalog.GOLD_MONITORING.schema.fields if f.name != "scored_at"])
+    frame = spark.createDataFrame(
+        rows[computed.fieldNames()].astype(object).where(rows[computed.fieldNames()].notna(), None), schema=computed
+    ).withColumn("scored_at", F.current_timestamp())
+    tables.replace_where(
+        frame, warehouse, catalog.GOLD_MONITORING, F.col("scores_version") == F.lit(int(scores_version))
+    )
+    return rows

@@ -1,0 +1,1 @@
+"""The model lifecycle on MLflow: tracked training runs, registered versions, aliases, promotion."""
