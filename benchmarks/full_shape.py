@@ -77,11 +77,12 @@ def raw_inference(warehouse: Path, start: dt.date, end: dt.date, chunk_household
     import pandas as pd
     from deltalake import DeltaTable
 
+    from energy_anomaly.commands.common import production_bundle
+    from energy_anomaly.config import Config
     from energy_anomaly.models.bundle import Bundle
     from energy_anomaly.models.inputs import HISTORY_DAYS
-    from energy_anomaly.training.stage import latest_bundle
 
-    bundle = Bundle.load(latest_bundle(str(warehouse)), threads=2)
+    bundle = Bundle.load(production_bundle(Config(warehouse=str(warehouse))), threads=2)
     table = DeltaTable(str(warehouse / "gold" / "features"))
     households = sorted(table.to_pyarrow_table(columns=["household_id"]).column("household_id").unique().to_pylist())
     first = start - dt.timedelta(days=HISTORY_DAYS)

@@ -18,13 +18,13 @@ import time
 from pyspark.sql import functions as F
 
 from energy_anomaly.catalog import GOLD_FEATURES, MODELS
+from energy_anomaly.commands.common import production_bundle
 from energy_anomaly.config import load_config
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.session import build_session
 from energy_anomaly.tables import read_table
-from energy_anomaly.training.stage import latest_bundle
 
 
 def raw_inference_seconds(bundle: Bundle, frame) -> dict[str, float]:
@@ -43,8 +43,9 @@ def main() -> None:
     parser.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2013, 9, 1))
     parser.add_argument("--end", type=dt.date.fromisoformat, default=dt.date(2013, 12, 31))
     args = parser.parse_args()
-    spark = build_session(load_config().spark)
-    bundle_path = latest_bundle(args.warehouse)
+    config = load_config().with_warehouse(args.warehouse)
+    spark = build_session(config.spark)
+    bundle_path = production_bundle(config)
 
     frame = (
         read_table(spark, args.warehouse, GOLD_FEATURES)

@@ -228,6 +228,7 @@ _GOLD_MONITORING = T.StructType(
         T.StructField("slice", T.StringType(), False),
         T.StructField("days", T.LongType(), False),
         T.StructField("psi", T.DoubleType(), True),
+        T.StructField("moved_share", T.DoubleType(), True),
         T.StructField("flagged_rate", T.DoubleType(), True),
         T.StructField("training_flagged_rate", T.DoubleType(), False),
         T.StructField("completeness", T.DoubleType(), True),

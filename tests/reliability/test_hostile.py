@@ -17,7 +17,6 @@ from energy_anomaly.evaluation.stage import report_dir, run_evaluate
 from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.models.bundle import FOREST_FILE, Bundle, file_digest
 from energy_anomaly.tables import models_dir, read_table
-from energy_anomaly.training.stage import latest_bundle
 from tests.conftest import SCORED_END, SCORED_START, label_top_ensemble_days
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -121,13 +120,23 @@ def test_a_skops_file_with_untrusted_types_is_refused(scored, tmp_path):
 
 
 @pytest.mark.parametrize("pointer", ["/etc", "../../..", "v0123456789ab/../../x", "vdeadbeef0000"])
-def test_latest_names_a_version_inside_models_only(tmp_path, pointer):
+def test_a_registered_version_names_a_bundle_inside_models_only(tmp_path, pointer):
+    """A registry entry whose bundle version is a path (written by anyone but train) is refused."""
+    from energy_anomaly.config import Config
+    from energy_anomaly.registry.store import BUNDLE_VERSION_TAG, METADATA_DIGEST_TAG, Registry
+
     warehouse = str(tmp_path / "warehouse")
-    models_dir(warehouse).mkdir(parents=True)
-    (models_dir(warehouse) / "LATEST").write_text(pointer)
-    with pytest.raises(EnergyAnomalyError) as refused:
-        latest_bundle(warehouse)
-    assert "LATEST" in str(refused.value) and "train again" in str(refused.value)
+    registry = Registry.of(Config(warehouse=warehouse))
+    client = registry.client()
+    client.create_registered_model(registry.model_name)
+    tags = {BUNDLE_VERSION_TAG: pointer, METADATA_DIGEST_TAG: "0" * 64}
+    version = client.create_model_version(registry.model_name, str(tmp_path / "anything"), tags=tags)
+    client.set_registered_model_alias(registry.model_name, "champion", str(version.version))
+    with pytest.raises(
+        ArtifactError, match="carries no bundle version|no bundle in its artefacts|artefacts could not be read"
+    ):
+        registry.bundle_folder(warehouse)
+    assert not models_dir(warehouse).exists() or not any(models_dir(warehouse).iterdir())
 
 
 def test_glob_characters_in_file_names_are_read_literally(spark, tmp_path):

@@ -176,12 +176,24 @@ def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], s
     return document["thresholds"], document["model_version"]
 
 
-def read_training_distributions(folder: str | Path) -> tuple[dict[str, np.ndarray], float]:
-    """Each model's training score quantiles (where the bundle records them) and the share of
-    training days its thresholds flag: what a scoring run's scores are compared with."""
+@dataclass(frozen=True)
+class TrainingDistributions:
+    """What a scoring run is compared with: each model's training score quantiles, the training
+    period (whose days give each household's usual level) and the share of training days the
+    thresholds flag."""
+
+    scores: dict[str, np.ndarray]
+    training_period: tuple[str, str]
+    flagged_rate: float
+
+
+def read_training_distributions(folder: str | Path) -> TrainingDistributions:
     document = read_metadata(Path(folder))
-    quantiles = {name: np.asarray(c["quantiles"], dtype=float) for name, c in document["calibrations"].items()}
-    return quantiles, 1.0 - float(document["threshold_quantile"])
+    return TrainingDistributions(
+        scores={name: np.asarray(c["quantiles"], dtype=float) for name, c in document["calibrations"].items()},
+        training_period=tuple(document["training_period"]),
+        flagged_rate=1.0 - float(document["threshold_quantile"]),
+    )
 
 
 def version_of(metadata: dict) -> str:

@@ -3,8 +3,19 @@
 A run's scores are binned at the training distribution's deciles (the quantiles each bundle
 records for its calibration), so each bin held a tenth of the training days; the population
 stability index (PSI) sums ``(actual - expected) * ln(actual / expected)`` over the bins. The
-usual reading: below 0.1 stable, 0.1-0.2 a moderate shift, above 0.2 a significant one. A run is
-marked ``drift`` when its PSI is above 0.2 or it flags more than 3x the training share of days;
+usual reading: below 0.1 stable, 0.1-0.2 a moderate shift, above 0.2 a significant one.
+
+Scores alone miss a shift the detectors are built to ignore: each household is judged against
+its own recent days, so households whose whole level moves (a third of them bypassing part of
+their load for months) score as usual after a few weeks. So each household's median log daily
+kWh over the run's days is also compared with its median over the model's training period; the
+population's common move (the season) is taken out, and a household has ``moved`` when what is
+left is beyond a 50 % change and beyond 3 standard errors of its own day-to-day spread (one day
+of a daily update must move far, a season of days a little less). ``moved_share``: the share of
+the slice's households with a training-period baseline that moved.
+
+A row is marked ``drift`` when its PSI is above 0.2, it flags more than 3x the training share of
+days, or more than 10 % of its households moved;
 a slice with fewer than ``MIN_DAYS`` scored days is not judged (its PSI is printed, its ``drift``
 is null): ten bins of a few dozen days swing by more than 0.2 on their own.
 """
@@ -18,6 +29,11 @@ BINS = 10
 PSI_DRIFT = 0.2
 FLAGGED_RATE_DRIFT = 3.0
 MIN_DAYS = 100
+MOVED_SHARE_DRIFT = 0.1
+MOVED_LOG_CHANGE = float(np.log(1.5))
+MOVED_STANDARD_ERRORS = 3.0
+# A median's standard error is ~1.253 sigma / sqrt(n); sigma from the interquartile range / 1.349.
+MEDIAN_SE_FACTOR = 1.253 / 1.349
 # Share floor of an empty bin: ln(0) would make one empty bin infinitely surprising.
 SHARE_FLOOR = 1e-4
 
@@ -51,10 +67,25 @@ def psi(expected: np.ndarray, actual_counts: np.ndarray) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def is_drift(days: int, psi_value: float, flagged_rate: float, training_flagged_rate: float) -> bool | None:
+def is_drift(
+    days: int, psi_value: float, flagged_rate: float, training_flagged_rate: float, moved_share: float = 0.0
+) -> bool | None:
     if days < MIN_DAYS:
         return None
-    return bool(psi_value > PSI_DRIFT or flagged_rate > FLAGGED_RATE_DRIFT * training_flagged_rate)
+    return bool(
+        psi_value > PSI_DRIFT
+        or flagged_rate > FLAGGED_RATE_DRIFT * training_flagged_rate
+        or moved_share > MOVED_SHARE_DRIFT
+    )
+
+
+def moved_households(levels: pd.DataFrame) -> pd.Series:
+    """``levels``: per household its training ``base`` (median log daily kWh), ``spread`` (its
+    interquartile range) and the run's ``now`` (median) over ``n`` days. True where it moved."""
+    shift = levels["now"] - levels["base"]
+    change = shift - shift.median()  # the season, or anything else every household did
+    standard_error = MEDIAN_SE_FACTOR * levels["spread"].clip(lower=0.05) / np.sqrt(levels["n"].clip(lower=1))
+    return (change.abs() > MOVED_LOG_CHANGE) & (change.abs() > MOVED_STANDARD_ERRORS * standard_error)
 
 
 def slices_of(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
@@ -66,32 +97,43 @@ def slices_of(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
+def binned_psi(quantiles: np.ndarray | None, part: pd.DataFrame) -> float:
+    """PSI of ``part``'s ``days`` per ``bucket`` against the training ``quantiles``' bins."""
+    if quantiles is None:
+        return float("nan")  # a bundle from before this distribution was recorded
+    edges = bin_edges(quantiles)
+    actual = np.zeros(len(edges) + 1)
+    for bucket, n in part.groupby("bucket")["days"].sum().items():
+        actual[int(bucket)] += n
+    return psi(training_shares(quantiles, edges), actual)
+
+
 def monitoring_rows(
     counts: pd.DataFrame,
+    levels: pd.DataFrame,
     completeness: pd.DataFrame,
-    distributions: dict[str, np.ndarray],
-    training_flagged_rate: float,
+    distributions,
 ) -> pd.DataFrame:
     """One row per model and slice.
 
     ``counts``: per model, bin, acorn_group and tariff, the scored ``days`` and how many were
-    ``flagged``. ``completeness``: per acorn_group and tariff, the household-days of the period
-    (``days``) and how many were complete enough to score (``complete``)."""
+    ``flagged``. ``levels``: per household with a training-period baseline, ``acorn_group``,
+    ``tariff`` and the columns ``moved_households`` reads. ``completeness``: per acorn_group and
+    tariff, the household-days of the period (``days``) and how many were complete enough to
+    score (``complete``). ``distributions``: the bundle's ``TrainingDistributions``."""
     rows = []
+    training_flagged_rate = distributions.flagged_rate
     complete_slices = dict(slices_of(completeness))
+    moved = {
+        name: (float(part["moved"].mean()) if len(part) else float("nan"))
+        for name, part in slices_of(levels.assign(moved=moved_households(levels) if len(levels) else []))
+    }
     for model in sorted(counts["model"].unique()):
-        quantiles = distributions.get(model)
-        edges = bin_edges(quantiles) if quantiles is not None else None
         for name, part in slices_of(counts[counts["model"] == model]):
             days = int(part["days"].sum())
             flagged_rate = float(part["flagged"].sum() / days) if days else float("nan")
-            if edges is None:
-                value = float("nan")  # a bundle from before training distributions were recorded
-            else:
-                actual = np.zeros(len(edges) + 1)
-                for bucket, n in part.groupby("bucket")["days"].sum().items():
-                    actual[int(bucket)] += n
-                value = psi(training_shares(quantiles, edges), actual)
+            value = binned_psi(distributions.scores.get(model), part)
+            share = moved.get(name, float("nan"))
             period = complete_slices.get(name)
             whole = int(period["days"].sum()) if period is not None else 0
             rows.append(
@@ -100,10 +142,17 @@ def monitoring_rows(
                     "slice": name,
                     "days": days,
                     "psi": value,
+                    "moved_share": share,
                     "flagged_rate": flagged_rate,
                     "training_flagged_rate": training_flagged_rate,
                     "completeness": float(period["complete"].sum() / whole) if whole else float("nan"),
-                    "drift": None if np.isnan(value) else is_drift(days, value, flagged_rate, training_flagged_rate),
+                    "drift": is_drift(
+                        days,
+                        0.0 if np.isnan(value) else value,
+                        flagged_rate,
+                        training_flagged_rate,
+                        0.0 if np.isnan(share) else share,
+                    ),
                 }
             )
     return pd.DataFrame(rows)

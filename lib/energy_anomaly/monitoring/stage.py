@@ -18,17 +18,44 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from energy_anomaly import catalog, tables
+from energy_anomaly.models.bundle import TrainingDistributions
 from energy_anomaly.monitoring.core import bin_edges, monitoring_rows
 
 
+def bin_below(value: Column, quantiles: np.ndarray) -> Column:
+    """A value's training-decile bin: the number of edges below it (``core.bin_of``)."""
+    return sum(((value > F.lit(float(edge))).cast("int") for edge in bin_edges(quantiles)), F.lit(0))
+
+
 def score_bin(distributions: dict[str, np.ndarray]) -> Column:
-    """Each score's training-decile bin of its own model: the number of edges below it."""
+    """Each score's training-decile bin of its own model."""
     column = None
     for model, quantiles in sorted(distributions.items()):
-        below = sum(((F.col("score") > F.lit(float(edge))).cast("int") for edge in bin_edges(quantiles)), F.lit(0))
+        below = bin_below(F.col("score"), quantiles)
         condition = F.col("model") == F.lit(model)
         column = F.when(condition, below) if column is None else column.when(condition, below)
     return F.lit(0) if column is None else column.otherwise(F.lit(0))
+
+
+def household_levels(features_df: DataFrame, period_df: DataFrame, training_period: tuple[str, str]) -> DataFrame:
+    """Per household of the run with complete days in the training period: its median and
+    interquartile range of log daily kWh there (``base``, ``spread``), and its median over the
+    run's complete days (``now``, over ``n`` days)."""
+    first, last = (dt.date.fromisoformat(d) for d in training_period)
+    now = (
+        period_df.where("is_complete")
+        .groupBy("household_id")
+        .agg(F.percentile_approx("log_total", 0.5).alias("now"), F.count(F.lit(1)).alias("n"))
+    )
+    quartiles = F.percentile_approx("log_total", [0.25, 0.5, 0.75])
+    base = (
+        features_df.where(F.col("is_complete") & F.col("day").between(F.lit(first), F.lit(last)))
+        .join(now.select("household_id"), "household_id", "left_semi")
+        .groupBy("household_id")
+        .agg(quartiles.alias("q"))
+        .select("household_id", F.col("q")[1].alias("base"), (F.col("q")[2] - F.col("q")[0]).alias("spread"))
+    )
+    return now.join(base, "household_id")
 
 
 def write_monitoring(
@@ -36,21 +63,22 @@ def write_monitoring(
     warehouse: str,
     scores_df: DataFrame,
     period_df: DataFrame,
+    features_df: DataFrame,
     households_df: DataFrame,
     *,
-    distributions: dict[str, np.ndarray],
-    training_flagged_rate: float,
+    distributions: TrainingDistributions,
     model_version: str,
     scores_version: int,
     start: dt.date,
     end: dt.date,
 ) -> pd.DataFrame:
     """``scores_df``: the run's gold/anomaly_scores rows; ``period_df``: the gold/features rows of
-    the household-days it was to score (complete or not). Returns the rows written."""
+    the household-days it was to score (complete or not); ``features_df``: gold/features (the
+    training period's days). Returns the rows written."""
     groups = households_df.select("household_id", "acorn_group", "tariff")
     counts = (
         scores_df.join(groups, "household_id", "left")
-        .withColumn("bucket", score_bin(distributions))
+        .withColumn("bucket", score_bin(distributions.scores))
         .groupBy("model", "bucket", "acorn_group", "tariff")
         .agg(F.count(F.lit(1)).alias("days"), F.sum(F.col("is_anomaly").cast("long")).alias("flagged"))
         .toPandas()
@@ -62,7 +90,8 @@ def write_monitoring(
         .toPandas()
     )
     counts["flagged"] = counts["flagged"].fillna(0)
-    rows = monitoring_rows(counts, completeness, distributions, training_flagged_rate)
+    levels = household_levels(features_df, period_df, distributions.training_period)
+    rows = monitoring_rows(counts, levels.join(groups, "household_id", "left").toPandas(), completeness, distributions)
     if rows.empty:
         return rows
     rows = rows.assign(

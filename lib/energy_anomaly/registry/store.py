@@ -33,7 +33,7 @@ from pathlib import Path
 from energy_anomaly import catalog, tables
 from energy_anomaly.config import Config, is_uri
 from energy_anomaly.errors import ArtifactError, ConfigError, EnergyAnomalyError
-from energy_anomaly.models.bundle import file_digest, read_metadata
+from energy_anomaly.models.bundle import file_digest, first_line, read_metadata
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -249,7 +249,14 @@ class Registry:
     def _download(self, number: str, folder: Path) -> None:
         mlflow = self._use()
         with tempfile.TemporaryDirectory() as scratch:
-            local = Path(mlflow.artifacts.download_artifacts(f"models:/{self.model_name}/{number}", dst_path=scratch))
+            try:
+                uri = f"models:/{self.model_name}/{number}"
+                local = Path(mlflow.artifacts.download_artifacts(uri, dst_path=scratch))
+            except Exception as exc:  # MLflow's own, or an OSError of the artefact store
+                raise ArtifactError(
+                    f"registered version {number} of {self.model_name}: its artefacts could not be read "
+                    f"({first_line(exc)})"
+                ) from exc
             found = sorted(local.rglob("metadata.json"))
             if not found:
                 raise ArtifactError(f"registered version {number} of {self.model_name}: no bundle in its artefacts")

@@ -246,15 +246,14 @@ def score_and_replace(
             replaced,
             rows_match_by_construction=True,
         )
-        distributions, training_flagged_rate = read_training_distributions(bundle_path)
         monitoring = write_monitoring(
             spark,
             warehouse,
             to_scores(wide, thresholds, version).where(replaced),
             context.where(replaced),
+            tables.read_table(spark, warehouse, catalog.GOLD_FEATURES),
             households,
-            distributions=distributions,
-            training_flagged_rate=training_flagged_rate,
+            distributions=read_training_distributions(bundle_path),
             model_version=version,
             scores_version=tables.table_version(spark, scores_path),
             start=start,
