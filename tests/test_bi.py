@@ -67,4 +67,5 @@ def test_every_question_is_named_and_there_are_the_dashboards_asked_for():
         "top_households_by_anomalous_kwh",
         "model_agreement",
         "household_history",
+        "drift_over_time",
     } <= set(questions())

@@ -3,6 +3,7 @@
 -- Views expected (energy_anomaly.bi.duckdb.connect creates them over the Delta tables):
 --   scores      = gold/anomaly_scores   anomalies = gold/anomalies
 --   households  = silver/households     metrics   = gold/metrics
+--   monitoring  = gold/monitoring
 -- A household for `household_history`: SET VARIABLE household_id = 'MAC000002';
 -- Each question starts with a `-- name:` line; a BI tool can paste any one of them.
 
@@ -76,3 +77,21 @@ FROM metrics
 WHERE run_id = (SELECT arg_max(run_id, evaluated_at) FROM metrics)
   AND slice = 'overall' AND metric IN ('auc_roc', 'auc_pr', 'precision', 'recall', 'f1', 'recall_at_1pct_fpr')
 ORDER BY model, metric;
+
+-- name: drift_over_time
+-- Each scoring run (score or update) against the model's training: score PSI, flagged rate, the
+-- share of households whose level moved beyond the season, and the drift flag (monitoring.core).
+SELECT scored_at, scores_version, model_version, period_start, period_end, model, days,
+       round(psi, 3) AS psi, round(flagged_rate, 4) AS flagged_rate,
+       round(training_flagged_rate, 4) AS training_flagged_rate, round(moved_share, 3) AS moved_share,
+       round(completeness, 3) AS completeness, drift
+FROM monitoring
+WHERE slice = 'overall'
+ORDER BY scores_version, model;
+
+-- name: drifting_slices
+SELECT scores_version, model, slice, days, round(psi, 3) AS psi, round(flagged_rate, 4) AS flagged_rate,
+       round(moved_share, 3) AS moved_share
+FROM monitoring
+WHERE slice <> 'overall' AND (drift OR scores_version = (SELECT max(scores_version) FROM monitoring))
+ORDER BY scores_version DESC, model, slice;

@@ -19,6 +19,7 @@ VIEWS = {
     "metrics": "gold/metrics",
     "households": "silver/households",
     "features": "gold/features",
+    "monitoring": "gold/monitoring",
 }
 
 

@@ -194,9 +194,18 @@ def evaluate(config: Config, labels: list[str], *, start=None, end=None, run_id=
     result = stage.run_evaluate(spark, config.warehouse, labels, start=start, end=end, run_id=run_id)
     thresholds, _ = read_thresholds_and_version(models_dir(config.warehouse) / result.model_version)
     folder = Path(report_dir) if report_dir else stage.report_dir(config.warehouse, result.run_id)
-    report = write_report(
-        folder, result, thresholds, collect_examples(spark, config.warehouse, result.cases, result.model_version)
+    from pyspark.sql import functions as F
+
+    from energy_anomaly import catalog
+    from energy_anomaly.tables import read_table_or_empty
+
+    monitoring = (
+        read_table_or_empty(spark, config.warehouse, catalog.GOLD_MONITORING)
+        .where(F.col("model_version") == F.lit(result.model_version))
+        .toPandas()
     )
+    examples = collect_examples(spark, config.warehouse, result.cases, result.model_version)
+    report = write_report(folder, result, thresholds, examples, monitoring)
     print(
         f"evaluate: run {result.run_id}: {result.days:,} household-days, {result.anomalous_days:,} labelled anomalous; "
         f"{len(result.metrics):,} rows -> gold/metrics"

@@ -139,8 +139,32 @@ def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc") -> str:
     return markdown_table(table[[m for m in MODEL_ORDER if m in table.columns]], "anomaly type")
 
 
-def write_report(folder: Path, result, thresholds: dict[str, float], examples: list[dict]) -> Path:
-    """Plots and ``report.md`` into ``folder``; returns the report's path."""
+def monitoring_table(monitoring: pd.DataFrame) -> str:
+    """gold/monitoring's overall rows, one line per scoring run and model, oldest first."""
+    rows = monitoring[monitoring["slice"] == "overall"].sort_values(["scores_version", "model"])
+    lines = [
+        "| scores version | period | model | days | PSI | flagged | training | moved | complete | drift |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+
+    def shown(value, form: str) -> str:
+        return "n/a" if pd.isna(value) else format(value, form)
+
+    for r in rows.itertuples():
+        drift = "n/a" if pd.isna(r.drift) else ("**yes**" if r.drift else "no")
+        lines.append(
+            f"| {r.scores_version} | {r.period_start} .. {r.period_end} | {r.model} | {r.days:,} "
+            f"| {shown(r.psi, '.3f')} | {shown(r.flagged_rate, '.2%')} | {r.training_flagged_rate:.2%} "
+            f"| {shown(r.moved_share, '.1%')} | {shown(r.completeness, '.1%')} | {drift} |"
+        )
+    return "\n".join(lines)
+
+
+def write_report(
+    folder: Path, result, thresholds: dict[str, float], examples: list[dict], monitoring: pd.DataFrame | None = None
+) -> Path:
+    """Plots and ``report.md`` into ``folder``; returns the report's path. ``monitoring``: the
+    model's gold/monitoring rows, shown over time."""
     folder.mkdir(parents=True, exist_ok=True)
     metrics, cases = result.metrics, result.cases
     plot_curves(cases, metrics, folder / "curves.png")
@@ -185,6 +209,15 @@ def write_report(folder: Path, result, thresholds: dict[str, float], examples: l
     ]
     if examples:
         sections += ["## Caught and missed anomalies (ensemble)", "![examples](examples.png)"]
+    if monitoring is not None and not monitoring.empty:
+        sections += [
+            "## Monitoring: every scoring run of this model against its training",
+            "PSI of the scores against the training scores (drift above 0.2), flagged share against the "
+            "training share (drift above 3x), the share of households whose level moved beyond the season "
+            "(drift above 10 %), and the share of household-days complete enough to score. "
+            "Per ACORN group and tariff: `gold/monitoring`.",
+            monitoring_table(monitoring),
+        ]
     sections += ["All rows of this run are in `gold/metrics` (`run_id` above)."]
     path = folder / "report.md"
     path.write_text("\n\n".join(sections) + "\n")
