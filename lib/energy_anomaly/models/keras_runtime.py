@@ -27,6 +27,9 @@ def keras(threads: int = 1, seed: int = 42):
     return keras_module
 
 
+VALIDATION_SPLIT = 0.15  # of the fit sample, for early stopping
+
+
 @dataclass
 class KerasDetector:
     """Training settings and state shared by the Keras detectors."""
@@ -51,7 +54,14 @@ def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patien
     k = keras(seed=seed)
     stop = k.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     history = model.fit(
-        x, y, epochs=epochs, batch_size=batch_size, validation_split=0.15, shuffle=True, verbose=0, callbacks=[stop]
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        validation_split=VALIDATION_SPLIT,
+        shuffle=True,
+        verbose=0,
+        callbacks=[stop],
     )
     return {
         "epochs": float(len(history.history["loss"])),

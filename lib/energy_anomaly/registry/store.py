@@ -142,11 +142,17 @@ class Registry:
 
     def log_training(self, metadata: dict, features_version: int | None) -> None:
         """The sample per stratum, per-epoch losses and lineage, on the active run."""
+        from energy_anomaly.models.keras_runtime import VALIDATION_SPLIT, KerasDetector
+
+        keras_settings = KerasDetector()
         with self.timed():
             mlflow = self._use()
             mlflow.log_params(
                 {
                     "gold_features_delta_version": str(features_version),
+                    "keras.batch_size": keras_settings.batch_size,
+                    "keras.patience": keras_settings.patience,
+                    "keras.validation_split": VALIDATION_SPLIT,
                     "isolation_forest.n_estimators": metadata["isolation_forest"]["n_estimators"],
                     "isolation_forest.max_samples": metadata["isolation_forest"]["max_samples"],
                     "bundle_version": metadata["model_version"],

@@ -95,5 +95,10 @@ def run_train(
     bundle = fit_bundle(
         rows, seed=seed, threshold_quantile=threshold_quantile, train_start=start, train_end=end, epochs=epochs
     )
-    folder = bundle.save(tables.models_dir(warehouse) / bundle.version)
+    folder = tables.models_dir(warehouse) / bundle.version
+    # The same version is the same training (bundle.version_of): a bundle already saved under it
+    # is kept, since a registered version's digest binds those files (Keras stamps each save).
+    # metadata.json is written last, so a save that was cut short is redone.
+    if not (folder / "metadata.json").is_file():
+        bundle.save(folder)
     return TrainResult(str(folder), bundle.version, bundle.metadata, features_version)
