@@ -32,6 +32,16 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def no_mlflow_store_from_elsewhere(monkeypatch):
+    """``mlflow.set_tracking_uri`` (a notebook's way, in some tests) sets MLFLOW_TRACKING_URI for
+    the process: each test starts without it, so every warehouse uses its own embedded store."""
+    from energy_anomaly.registry.store import URI_VARIABLES
+
+    for name in URI_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> str:
     return str(tmp_path / "warehouse")

@@ -73,6 +73,8 @@ class Table:
     stats_columns: tuple[str, ...] | None = None
     # Delta's Change Data Feed: the rows each commit inserted and deleted, readable by version.
     change_data_feed: bool = False
+    # What ``maintain`` clusters the files of each partition by (OPTIMIZE ZORDER BY); () compacts.
+    cluster_by: tuple[str, ...] = ()
 
 
 DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
@@ -266,6 +268,7 @@ SILVER_READINGS = Table(
     _SILVER_READINGS,
     "The regular half-hourly grid per household: observed, imputed (short gaps) or missing (long gaps).",
     partition_by=("month",),
+    cluster_by=("household_id",),
     stats_columns=("household_id", "ts", "day"),
 )
 SILVER_DAILY = Table(
@@ -273,24 +276,28 @@ SILVER_DAILY = Table(
     _SILVER_DAILY,
     "One row per household-day: the 48 half-hourly values and completeness.",
     partition_by=("month",),
+    cluster_by=("household_id",),
 )
 GOLD_FEATURES = Table(
     "gold/features",
     _GOLD_FEATURES,
     "One row per household-day: the features the detectors use.",
     partition_by=("month",),
+    cluster_by=("household_id",),
 )
 GOLD_SCORES = Table(
     "gold/anomaly_scores",
     _GOLD_SCORES,
     "One row per scored household-day and model: score, threshold, flag and the model version.",
     partition_by=("month",),
+    cluster_by=("household_id",),
 )
 GOLD_ANOMALIES = Table(
     "gold/anomalies",
     _GOLD_ANOMALIES,
     "The flagged household-days, with expected and actual kWh and the most deviating half-hours.",
     partition_by=("month",),
+    cluster_by=("household_id",),
 )
 GOLD_METRICS = Table("gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.")
 GOLD_MONITORING = Table(

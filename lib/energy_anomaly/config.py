@@ -182,6 +182,24 @@ class MlflowConfig:
         _require(bool(self.experiment.strip()), "mlflow.experiment", "a name", self.experiment)
 
 
+# Delta's own floor for VACUUM: files younger than this may still be read by a running query, a
+# time-travel read or an update's Change Data Feed read of bronze.
+MIN_VACUUM_RETENTION_HOURS = 168
+
+
+@dataclass(frozen=True)
+class MaintainConfig:
+    vacuum_retention_hours: int = MIN_VACUUM_RETENTION_HOURS
+
+    def __post_init__(self):
+        _require(
+            self.vacuum_retention_hours >= MIN_VACUUM_RETENTION_HOURS,
+            "maintain.vacuum_retention_hours",
+            f"at least {MIN_VACUUM_RETENTION_HOURS} (7 days: younger files may still be read)",
+            self.vacuum_retention_hours,
+        )
+
+
 @dataclass(frozen=True)
 class DemoConfig:
     sample_dir: str = "data/lcl_sample"
@@ -197,6 +215,7 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     score: ScoreConfig = field(default_factory=ScoreConfig)
     mlflow: MlflowConfig = field(default_factory=MlflowConfig)
+    maintain: MaintainConfig = field(default_factory=MaintainConfig)
     demo: DemoConfig = field(default_factory=DemoConfig)
     source: str = "<defaults>"
 
@@ -289,6 +308,7 @@ def load_config(path: str | Path | None = None) -> Config:
         "train": TrainConfig,
         "score": ScoreConfig,
         "mlflow": MlflowConfig,
+        "maintain": MaintainConfig,
         "demo": DemoConfig,
     }
     unknown = sorted(set(raw) - set(sections) - {"warehouse"})

@@ -55,6 +55,11 @@ COMMANDS = {
         update.update_args,
         update.update_command,
     ),
+    "maintain": (
+        "Delta upkeep: OPTIMIZE (clustered by household where read by household) and VACUUM",
+        data.maintain_args,
+        data.maintain_command,
+    ),
     "protocol": (
         "the standard evaluation: inject Sep-Dec, train Jan-Aug, score, evaluate",
         pipeline.protocol_args,

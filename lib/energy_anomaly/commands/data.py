@@ -264,3 +264,50 @@ def compare_command(args, config: Config) -> int:
         mark = "ok" if d <= args.tolerance else "FAR"
         print(f"  {metric:32s} {r:10.4f} {g:10.4f} {d:9.1%}  {mark}")
     return 0
+
+
+# --- maintain ----------------------------------------------------------------------------------
+def maintain_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--table", action="append", help="a table, e.g. gold/anomaly_scores (repeatable; default: all)")
+    parser.add_argument(
+        "--retention-hours", type=int, help="VACUUM keeps files younger than this (default from the config; >= 168)"
+    )
+    parser.add_argument("--no-optimize", action="store_true", help="skip OPTIMIZE")
+    parser.add_argument("--no-vacuum", action="store_true", help="skip VACUUM")
+
+
+def maintain_command(args, config: Config) -> int:
+    from energy_anomaly import catalog
+    from energy_anomaly.config import MIN_VACUUM_RETENTION_HOURS
+    from energy_anomaly.errors import EnergyAnomalyError
+    from energy_anomaly.maintenance import run_maintain
+
+    known = [t.name for t in catalog.TABLES]
+    for name in args.table or []:
+        if name not in known:
+            raise EnergyAnomalyError(f"--table {name[:60]!r}: not a table of the catalogue ({', '.join(known)})")
+    hours = args.retention_hours if args.retention_hours is not None else config.maintain.vacuum_retention_hours
+    if hours < MIN_VACUUM_RETENTION_HOURS:
+        raise EnergyAnomalyError(
+            f"--retention-hours {hours}: at least {MIN_VACUUM_RETENTION_HOURS} (7 days): younger files may still be "
+            "read by a running query, a time-travel read or an update"
+        )
+    done = run_maintain(
+        session(config),
+        config.warehouse,
+        names=args.table,
+        optimize=not args.no_optimize,
+        vacuum_hours=None if args.no_vacuum else hours,
+    )
+    if not done:
+        print(f"maintain: no table under {config.warehouse} yet; nothing to do")
+    for upkeep in done:
+        clustered = catalog.table(upkeep.table).cluster_by
+        how = f"ZORDER BY {', '.join(clustered)}" if clustered else "compaction"
+        parts = []
+        if not args.no_optimize:
+            parts.append(f"OPTIMIZE ({how}) {upkeep.files_before:,} -> {upkeep.files_after:,} files")
+        if not args.no_vacuum:
+            parts.append(f"VACUUM deleted {upkeep.files_removed:,} files older than {hours} h")
+        print(f"maintain: {upkeep.table}: {'; '.join(parts)} ({upkeep.seconds:.1f} s)")
+    return 0

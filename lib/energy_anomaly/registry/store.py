@@ -35,6 +35,7 @@ from energy_anomaly.config import Config, is_uri
 from energy_anomaly.errors import ArtifactError, ConfigError, EnergyAnomalyError
 from energy_anomaly.models.bundle import file_digest, first_line, read_metadata
 
+URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -74,8 +75,8 @@ class Registry:
 
     @classmethod
     def of(cls, config: Config) -> "Registry":
-        tracking = config.mlflow.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
-        registry = config.mlflow.registry_uri or os.environ.get("MLFLOW_REGISTRY_URI")
+        tracking = config.mlflow.tracking_uri or os.environ.get(URI_VARIABLES[0])
+        registry = config.mlflow.registry_uri or os.environ.get(URI_VARIABLES[1])
         artifact_root = embedded_db = None
         if tracking is None:
             if is_uri(config.warehouse) and not config.warehouse.startswith("file:"):
@@ -92,11 +93,20 @@ class Registry:
 
     @contextlib.contextmanager
     def timed(self):
+        """Around every MLflow call: its time, and the process's MLflow variables as they were.
+        ``mlflow.set_tracking_uri`` also sets ``MLFLOW_TRACKING_URI`` for the whole process, which
+        would make the next warehouse's registry this one's."""
+        saved = {name: os.environ.get(name) for name in URI_VARIABLES}
         began = time.perf_counter()
         try:
             yield
         finally:
             self.seconds += time.perf_counter() - began
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def client(self):
         from mlflow import MlflowClient
