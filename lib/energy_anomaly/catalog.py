@@ -239,6 +239,17 @@ _GOLD_MONITORING = T.StructType(
     ]
 )
 
+# Per model version and household: its level over the model's training period (monitoring.stage).
+_GOLD_BASELINES = T.StructType(
+    [
+        T.StructField("model_version", T.StringType(), False),
+        T.StructField("household_id", T.StringType(), False),
+        T.StructField("base", T.DoubleType(), True),
+        T.StructField("spread", T.DoubleType(), True),
+        T.StructField("days", T.LongType(), False),
+    ]
+)
+
 
 # --- the tables --------------------------------------------------------------------------------
 BRONZE_READINGS = Table(
@@ -306,6 +317,13 @@ GOLD_MONITORING = Table(
     "One row per scoring run, model and slice: PSI against training, flagged rate, completeness, drift.",
     stats_columns=("scores_version", "model"),
 )
+GOLD_BASELINES = Table(
+    "gold/monitoring_baselines",
+    _GOLD_BASELINES,
+    "Per model version and household: median and interquartile range of log daily kWh over the "
+    "model's training period, what monitoring compares a scoring run's level with.",
+    stats_columns=("model_version", "household_id"),
+)
 
 TABLES = (
     BRONZE_READINGS,
@@ -318,6 +336,7 @@ TABLES = (
     GOLD_ANOMALIES,
     GOLD_METRICS,
     GOLD_MONITORING,
+    GOLD_BASELINES,
 )
 # Folders under the warehouse that are not Delta tables.
 MODELS_FOLDER = "models"

@@ -37,25 +37,48 @@ def score_bin(distributions: dict[str, np.ndarray]) -> Column:
     return F.lit(0) if column is None else column.otherwise(F.lit(0))
 
 
-def household_levels(features_df: DataFrame, period_df: DataFrame, training_period: tuple[str, str]) -> DataFrame:
-    """Per household of the run with complete days in the training period: its median and
-    interquartile range of log daily kWh there (``base``, ``spread``), and its median over the
-    run's complete days (``now``, over ``n`` days)."""
+def training_baselines(
+    spark: SparkSession, warehouse: str, model_version: str, training_period: tuple[str, str]
+) -> DataFrame:
+    """Per household with complete days in the model's training period: the median and
+    interquartile range of its log daily kWh there (``base``, ``spread``). Computed from
+    gold/features by the first scoring run of a model version and kept in
+    gold/monitoring_baselines, so a daily update reads a row per household, not months of days."""
+    kept = tables.read_table_or_empty(spark, warehouse, catalog.GOLD_BASELINES).where(
+        F.col("model_version") == F.lit(model_version)
+    )
+    if kept.limit(1).count():
+        return kept
     first, last = (dt.date.fromisoformat(d) for d in training_period)
+    quartiles = F.percentile_approx("log_total", [0.25, 0.5, 0.75])
+    computed = (
+        tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+        .where(F.col("is_complete") & F.col("day").between(F.lit(first), F.lit(last)))
+        .groupBy("household_id")
+        .agg(quartiles.alias("q"), F.count(F.lit(1)).alias("days"))
+        .select(
+            F.lit(model_version).alias("model_version"),
+            "household_id",
+            F.col("q")[1].alias("base"),
+            (F.col("q")[2] - F.col("q")[0]).alias("spread"),
+            "days",
+        )
+    )
+    tables.replace_where(computed, warehouse, catalog.GOLD_BASELINES, F.col("model_version") == F.lit(model_version))
+    return tables.read_table(spark, warehouse, catalog.GOLD_BASELINES).where(
+        F.col("model_version") == F.lit(model_version)
+    )
+
+
+def household_levels(period_df: DataFrame, baselines_df: DataFrame) -> DataFrame:
+    """Per household of the run with a training baseline: ``base`` and ``spread`` from it, and
+    its median log daily kWh over the run's complete days (``now``, over ``n`` days)."""
     now = (
         period_df.where("is_complete")
         .groupBy("household_id")
         .agg(F.percentile_approx("log_total", 0.5).alias("now"), F.count(F.lit(1)).alias("n"))
     )
-    quartiles = F.percentile_approx("log_total", [0.25, 0.5, 0.75])
-    base = (
-        features_df.where(F.col("is_complete") & F.col("day").between(F.lit(first), F.lit(last)))
-        .join(now.select("household_id"), "household_id", "left_semi")
-        .groupBy("household_id")
-        .agg(quartiles.alias("q"))
-        .select("household_id", F.col("q")[1].alias("base"), (F.col("q")[2] - F.col("q")[0]).alias("spread"))
-    )
-    return now.join(base, "household_id")
+    return now.join(baselines_df.select("household_id", "base", "spread"), "household_id")
 
 
 def write_monitoring(
@@ -63,7 +86,6 @@ def write_monitoring(
     warehouse: str,
     scores_df: DataFrame,
     period_df: DataFrame,
-    features_df: DataFrame,
     households_df: DataFrame,
     *,
     distributions: TrainingDistributions,
@@ -73,8 +95,7 @@ def write_monitoring(
     end: dt.date,
 ) -> pd.DataFrame:
     """``scores_df``: the run's gold/anomaly_scores rows; ``period_df``: the gold/features rows of
-    the household-days it was to score (complete or not); ``features_df``: gold/features (the
-    training period's days). Returns the rows written."""
+    the household-days it was to score (complete or not). Returns the rows written."""
     groups = households_df.select("household_id", "acorn_group", "tariff")
     counts = (
         scores_df.join(groups, "household_id", "left")
@@ -90,7 +111,8 @@ def write_monitoring(
         .toPandas()
     )
     counts["flagged"] = counts["flagged"].fillna(0)
-    levels = household_levels(features_df, period_df, distributions.training_period)
+    baselines = training_baselines(spark, warehouse, model_version, distributions.training_period)
+    levels = household_levels(period_df, baselines)
     rows = monitoring_rows(counts, levels.join(groups, "household_id", "left").toPandas(), completeness, distributions)
     if rows.empty:
         return rows

@@ -251,7 +251,6 @@ def score_and_replace(
             warehouse,
             to_scores(wide, thresholds, version).where(replaced),
             context.where(replaced),
-            tables.read_table(spark, warehouse, catalog.GOLD_FEATURES),
             households,
             distributions=read_training_distributions(bundle_path),
             model_version=version,
