@@ -42,7 +42,7 @@ def training_baselines(
 ) -> DataFrame:
     """Per household with complete days in the model's training period: the median and
     interquartile range of its log daily kWh there (``base``, ``spread``). Computed from
-    gold/features by the first scoring run of a model version and kept in
+    gold/features by ``train`` (or the first scoring run of a model trained before) and kept in
     gold/monitoring_baselines, so a daily update reads a row per household, not months of days."""
     kept = tables.read_table_or_empty(spark, warehouse, catalog.GOLD_BASELINES).where(
         F.col("model_version") == F.lit(model_version)

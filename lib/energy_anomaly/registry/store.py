@@ -20,6 +20,7 @@ artefact (downloaded when missing) checked against that digest.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -186,9 +187,10 @@ class Registry:
         metadata = read_metadata(folder)
         with self.timed():
             mlflow = self._use()
-            with warnings.catch_warnings():
-                # "An input example was not provided": the signature is given; an example would be
-                # scored at logging time, loading TensorFlow for nothing.
+            # "An input example was not provided": the signature is given; an example would be
+            # scored at logging time, loading TensorFlow for nothing. MLflow also prints its own
+            # "Created version ..." lines to stderr; train prints the version it registered.
+            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
                 warnings.simplefilter("ignore", UserWarning)
                 info = mlflow.pyfunc.log_model(
                     name="model",

@@ -18,6 +18,7 @@ from pyspark.sql import types as T
 from energy_anomaly import catalog, tables
 from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.models.inputs import HISTORY_DAYS, day_windows
+from energy_anomaly.monitoring.stage import training_baselines
 from energy_anomaly.periods import filter_period
 from energy_anomaly.training.fit import fit_bundle
 from energy_anomaly.training.sample import STRATUM, stratified_sample
@@ -101,4 +102,7 @@ def run_train(
     # metadata.json is written last, so a save that was cut short is redone.
     if not (folder / "metadata.json").is_file():
         bundle.save(folder)
+    # Each household's level over the training period, for monitoring: computed here, where the
+    # period's features are being read, rather than by a daily update's first scoring run.
+    training_baselines(spark, warehouse, bundle.version, (str(start), str(end)))
     return TrainResult(str(folder), bundle.version, bundle.metadata, features_version)
