@@ -75,6 +75,9 @@ class Table:
     change_data_feed: bool = False
     # What ``maintain`` clusters the files of each partition by (OPTIMIZE ZORDER BY); () compacts.
     cluster_by: tuple[str, ...] = ()
+    # A table of a few thousand rows per write: each write is one file (else one per task, e.g.
+    # 37 files for 71 flagged days), and it has no partitions of a few rows each.
+    one_file_per_write: bool = False
 
 
 DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
@@ -307,15 +310,18 @@ GOLD_ANOMALIES = Table(
     "gold/anomalies",
     _GOLD_ANOMALIES,
     "The flagged household-days, with expected and actual kWh and the most deviating half-hours.",
-    partition_by=("month",),
-    cluster_by=("household_id",),
+    cluster_by=("day",),
+    one_file_per_write=True,
 )
-GOLD_METRICS = Table("gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.")
+GOLD_METRICS = Table(
+    "gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.", one_file_per_write=True
+)
 GOLD_MONITORING = Table(
     "gold/monitoring",
     _GOLD_MONITORING,
     "One row per scoring run, model and slice: PSI against training, flagged rate, completeness, drift.",
     stats_columns=("scores_version", "model"),
+    one_file_per_write=True,
 )
 GOLD_BASELINES = Table(
     "gold/monitoring_baselines",
@@ -323,6 +329,7 @@ GOLD_BASELINES = Table(
     "Per model version and household: median and interquartile range of log daily kWh over the "
     "model's training period, what monitoring compares a scoring run's level with.",
     stats_columns=("model_version", "household_id"),
+    one_file_per_write=True,
 )
 
 TABLES = (

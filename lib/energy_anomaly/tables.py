@@ -196,6 +196,8 @@ def replace_where(
     """
     path = table_path(warehouse, table)
     checked = check_schema(df, table.schema, table.name)
+    if table.one_file_per_write:
+        checked = checked.repartition(1)  # a shuffle: what computes the rows keeps its tasks
     spark = df.sparkSession
     ensure_table(spark, path, table)
     row_check = session_conf(spark, REPLACE_WHERE_ROW_CHECK, "false") if rows_match_by_construction else nullcontext()
