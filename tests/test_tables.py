@@ -29,7 +29,8 @@ def test_overwrite_rebuilds_a_table_an_older_version_wrote_and_keeps_not_null(sp
     tables.overwrite(spark.createDataFrame([("MAC1", 1.0)], OLD), warehouse, Table("gold/t", OLD, "test"))
     path = tables.overwrite(spark.createDataFrame([("MAC1", 1.0, 2.0)], NEW), warehouse, Table("gold/t", NEW, "test"))
     table = spark.read.format("delta").load(path)
-    assert table.schema == NEW and [tuple(r) for r in table.collect()] == [("MAC1", 1.0, 2.0)]
+    assert tables.same_columns(table.schema, NEW) and [tuple(r) for r in table.collect()] == [("MAC1", 1.0, 2.0)]
+    assert [f.nullable for f in table.schema] == [f.nullable for f in NEW]
     with pytest.raises(Exception, match="(?i)null"):
         spark.createDataFrame([(None, 1.0, 1.0)], "household_id string, a double, b double").write.format("delta").mode(
             "append"
@@ -157,3 +158,31 @@ def test_a_long_value_list_is_the_same_in_condition_and_stays_values(spark):
     for fallback in (ids[:3], [*ids, ""], [*ids, "a\x1fb"]):
         got = sorted(r[0] for r in rows.where(is_in("household_id", fallback)).collect())
         assert got == sorted(r[0] for r in rows.where(F.col("household_id").isin(fallback)).collect())
+
+
+def test_a_new_table_gets_comments_and_its_check_constraints_which_refuse_a_bad_write(spark, warehouse):
+    from energy_anomaly import catalog
+
+    daily = catalog.SILVER_DAILY
+    row = {
+        "household_id": "MAC000001",
+        "day": dt.date(2013, 1, 1),
+        "kwh": [0.1] * 48,
+        "n_observed": 48,
+        "n_imputed": 0,
+        "n_missing": 0,
+        "completeness": 1.0,
+        "is_complete": True,
+        "daily_kwh": 4.8,
+        "month": dt.date(2013, 1, 1),
+    }
+    path = tables.replace_where(spark.createDataFrame([row], daily.schema), warehouse, daily, F.lit(True))
+    detail = DeltaTable.forPath(spark, path).detail().first()
+    assert detail["description"] == daily.description
+    assert {f"delta.constraints.{name}" for name, _ in daily.checks} <= set(detail["properties"])
+    comments = {f.name: f.metadata.get("comment") for f in spark.read.format("delta").load(path).schema}
+    assert comments["completeness"] == catalog.COLUMN_COMMENTS["completeness"]
+    bad = dict(row, completeness=1.5)
+    with pytest.raises(Exception, match="completeness_is_a_share"):
+        tables.replace_where(spark.createDataFrame([bad], daily.schema), warehouse, daily, F.lit(True))
+    assert spark.read.format("delta").load(path).count() == 1

@@ -78,9 +78,48 @@ class Table:
     # A table of a few thousand rows per write: each write is one file (else one per task, e.g.
     # 37 files for 71 flagged days), and it has no partitions of a few rows each.
     one_file_per_write: bool = False
+    # Delta CHECK constraints (name, SQL expression over the row): rules that hold for every row
+    # whatever the input, so a write that breaks one is a bug, refused by Delta, not a bad row.
+    checks: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
+
+# Column comments, stored in each table's schema (DESCRIBE, Unity Catalog and BI tools show them).
+COLUMN_COMMENTS = {
+    "household_id": "LCLid of the household (smart meter)",
+    "ts": "start of the half-hour, UTC (LCL times are GMT all year)",
+    "day": "date of the half-hours (UTC)",
+    "month": "first day of day's month",
+    "kwh": "energy in the half-hour, kWh",
+    "source_file": "URI of the raw file the row came from",
+    "raw_line": "the raw line as read",
+    "reason": "the first rule the line failed",
+    "slot": "half-hour of the day, 0 (00:00) to 47 (23:30)",
+    "is_imputed": "the value was interpolated over a short gap",
+    "is_gap": "the half-hour lies in a gap too long to interpolate (kwh null)",
+    "completeness": "share of the day's 48 half-hours observed or imputed",
+    "is_complete": "complete enough to be scored",
+    "daily_kwh": "the day's total kWh",
+    "profile": "48 half-hourly values over the household's typical half-hour",
+    "model": "isolation_forest, conv1d_autoencoder, lstm_forecaster or ensemble",
+    "score": "higher is more anomalous; comparable across households for one model",
+    "threshold": "the model's operating threshold",
+    "is_anomaly": "score > threshold",
+    "model_version": "the trained bundle that scored (hash of its metadata)",
+    "actual_kwh": "the day's kWh",
+    "expected_kwh": "the day's kWh the LSTM forecast from the week before",
+    "deviation_kwh": "actual_kwh - expected_kwh (negative: less than expected)",
+    "tariff": "Std or ToU (dynamic time-of-use)",
+    "acorn_group": "ACORN group (Affluent, Comfortable, Adversity, ...)",
+    "run_id": "evaluation run: model version, period and labels",
+    "slice": "overall, or column=value (anomaly_type=h1, acorn_group=Affluent, ...)",
+    "scores_version": "the gold/anomaly_scores Delta version the scoring run wrote",
+    "psi": "population stability index of the run's scores against training",
+    "moved_share": "share of households whose level moved beyond the season",
+    "flagged_rate": "share of the run's household-days flagged",
+    "drift": "psi > 0.2, flagged rate > 3x training, or moved share > 10 % (null: under 100 days)",
+}
 
 _BRONZE_READINGS = T.StructType(
     [
@@ -265,6 +304,7 @@ BRONZE_READINGS = Table(
     "Data Feed tells update which household-days an ingest touched.",
     stats_columns=("household_id", "ts", "source_file"),
     change_data_feed=True,
+    checks=(("kwh_not_negative", "kwh >= 0"),),
 )
 BRONZE_QUARANTINE = Table(
     "bronze/quarantine",
@@ -284,6 +324,7 @@ SILVER_READINGS = Table(
     partition_by=("month",),
     cluster_by=("household_id",),
     stats_columns=("household_id", "ts", "day"),
+    checks=(("kwh_not_negative", "kwh IS NULL OR kwh >= 0"), ("slot_of_the_day", "slot BETWEEN 0 AND 47")),
 )
 SILVER_DAILY = Table(
     "silver/daily",
@@ -291,6 +332,10 @@ SILVER_DAILY = Table(
     "One row per household-day: the 48 half-hourly values and completeness.",
     partition_by=("month",),
     cluster_by=("household_id",),
+    checks=(
+        ("completeness_is_a_share", "completeness BETWEEN 0 AND 1"),
+        ("slots_add_up_to_48", "n_observed + n_imputed + n_missing = 48"),
+    ),
 )
 GOLD_FEATURES = Table(
     "gold/features",
@@ -322,6 +367,11 @@ GOLD_MONITORING = Table(
     "One row per scoring run, model and slice: PSI against training, flagged rate, completeness, drift.",
     stats_columns=("scores_version", "model"),
     one_file_per_write=True,
+    checks=(
+        ("completeness_is_a_share", "completeness IS NULL OR completeness BETWEEN 0 AND 1"),
+        ("flagged_rate_is_a_share", "flagged_rate IS NULL OR flagged_rate BETWEEN 0 AND 1"),
+        ("moved_share_is_a_share", "moved_share IS NULL OR moved_share BETWEEN 0 AND 1"),
+    ),
 )
 GOLD_BASELINES = Table(
     "gold/monitoring_baselines",

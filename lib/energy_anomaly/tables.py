@@ -19,7 +19,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from energy_anomaly.catalog import DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
+from energy_anomaly.catalog import COLUMN_COMMENTS, DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
 from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
 
 logger = logging.getLogger(__name__)
@@ -91,15 +91,29 @@ def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
     return df.select(*schema.fieldNames())
 
 
+def with_comments(schema: T.StructType) -> T.StructType:
+    return T.StructType(
+        [
+            T.StructField(f.name, f.dataType, f.nullable, {**f.metadata, "comment": COLUMN_COMMENTS[f.name]})
+            if f.name in COLUMN_COMMENTS
+            else f
+            for f in schema
+        ]
+    )
+
+
 def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta), its
-    partitioning and its statistics columns; a table that exists keeps what it was created with."""
+    partitioning, statistics columns, comments and CHECK constraints; a table that exists keeps
+    what it was created with."""
+    existed = table_exists(spark, path)
     wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
     stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
     builder = (
         DeltaTable.createIfNotExists(spark)
         .location(path)
-        .addColumns(table.schema)
+        .addColumns(with_comments(table.schema))
+        .comment(table.description)
         .property("delta.dataSkippingStatsColumns", ",".join(stats))
     )
     if table.partition_by:
@@ -109,6 +123,28 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
     retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
+    if not existed:
+        add_checks(spark, path, table)
+
+
+CHECK_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def add_checks(spark: SparkSession, path: str, table: Table) -> None:
+    """The table's CHECK constraints, each in its own commit, skipping those it has. The name
+    and expression are the catalogue's constants (Spark's SQL takes no parameter for them); the
+    path is a quoted identifier."""
+    properties = DeltaTable.forPath(spark, path).detail().select("properties").first()["properties"] or {}
+    for name, expression in table.checks:
+        if not CHECK_NAME.fullmatch(name):
+            raise ValueError(f"not a constraint name: {name!r}")
+        if f"delta.constraints.{name}" in properties:
+            continue
+        try:
+            spark.sql(f"ALTER TABLE {path_identifier(path)} ADD CONSTRAINT {name} CHECK ({expression})")
+        except Exception as exc:  # another job creating the table added it first
+            if "already exists" not in str(exc):
+                raise
 
 
 CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
