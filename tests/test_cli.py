@@ -44,3 +44,22 @@ def test_spark_s_console_bar_only_on_a_terminal(monkeypatch):
     assert embedded_conf(SparkConfig())["spark.ui.showConsoleProgress"] == "false"
     monkeypatch.setattr("sys.stderr", Terminal())
     assert embedded_conf(SparkConfig())["spark.ui.showConsoleProgress"] == "true"
+
+
+def test_progress_is_one_line_per_stage_and_json_is_the_last_line(capsys):
+    import json
+
+    from energy_anomaly.commands.progress import Progress, print_json
+
+    progress = Progress(["ingest", "features"])
+    with progress.step("ingest") as out:
+        out.update(count=1234567, unit="readings", quarantined=3)
+    with progress.step("features"):
+        pass
+    print_json({"command": "run", "stages": progress.done})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("[1/2] ingest: 1,234,567 readings in ") and lines[0].endswith(" s")
+    assert lines[1].startswith("[2/2] features: done in ")
+    summary = json.loads(lines[-1])
+    assert [s["stage"] for s in summary["stages"]] == ["ingest", "features"]
+    assert summary["stages"][0]["quarantined"] == 3 and summary["stages"][0]["count"] == 1234567

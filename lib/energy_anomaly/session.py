@@ -151,3 +151,15 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     if "spark.jars.packages" in settings:
         remember_jars(spark, spark_config.delta_package)
     return spark
+
+
+def describe_jobs(spark, text: str | None) -> None:
+    """Names the Spark jobs that follow (the Spark UI lists them by it); None clears it. On Spark
+    Connect, which has no SparkContext, jobs keep Spark's own names."""
+    if spark is None:
+        return
+    try:
+        context = spark.sparkContext
+    except Exception:
+        return
+    context.setJobDescription(text)

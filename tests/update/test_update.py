@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import subprocess
 import threading
 import time
@@ -258,7 +259,12 @@ def test_update_refuses_what_it_cannot_apply(spark, tmp_path, model, capsys):
         update(config, str(landing), model=model)
 
     land(landing, drops()[0])
-    update(config, str(landing), model=model)
+    capsys.readouterr()
+    update(config, str(landing), model=model, as_json=True)
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])  # --json: the last line
+    (batch,) = summary["batches"]
+    assert summary["command"] == "update" and batch["files"] == 1 and batch["readings"] > 0
+    assert batch["scored_days"] > 0 and set(batch["seconds"]) >= {"ingest", "scores"}
 
     # A truncated gzip file fails the update, naming the file; nothing is committed for it.
     whole = gzip.compress(drops()[1][f"{DAYS[0]}.csv"].encode())

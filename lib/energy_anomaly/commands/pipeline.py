@@ -7,9 +7,11 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from energy_anomaly.commands.common import parse_date, production_bundle, sample_path
+from energy_anomaly.commands.common import parse_date, production_bundle, sample_path, session
 from energy_anomaly.commands.data import clean, ingest, inject
 from energy_anomaly.commands.models import evaluate, features, score, train
+from energy_anomaly.commands.progress import Progress, print_json
+from energy_anomaly.commands.update import drifting_models
 from energy_anomaly.config import Config
 from energy_anomaly.errors import EnergyAnomalyError
 
@@ -28,6 +30,7 @@ def run_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--labels", action="append", help="labels of injected anomalies (repeatable): evaluate after scoring"
     )
+    parser.add_argument("--json", action="store_true", help="end with a one-line JSON summary of the run")
     parser.add_argument(
         "--train",
         action="store_true",
@@ -36,7 +39,7 @@ def run_args(parser: argparse.ArgumentParser) -> None:
 
 
 def run_command(args, config: Config) -> int:
-    pipeline(config, args.input, args.households, args.labels, train_first=args.train)
+    pipeline(config, args.input, args.households, args.labels, train_first=args.train, as_json=args.json)
     return 0
 
 
@@ -49,6 +52,7 @@ def pipeline(
     train_first: bool = False,
     train_period: tuple[dt.date, dt.date] | None = None,
     score_period: tuple[dt.date, dt.date] | None = None,
+    as_json: bool = False,
 ) -> Path | None:
     """ingest -> clean -> features -> (train) -> score (-> evaluate): returns the report's path.
     Without ``train_first`` the registry's champion scores; with none, nothing runs."""
@@ -57,14 +61,41 @@ def pipeline(
             production_bundle(config)
         except EnergyAnomalyError as exc:
             raise EnergyAnomalyError(f"{exc}; or run with --train") from None
-    ingest(config, inputs, households)
-    clean(config)
-    features(config)
+    steps = ["ingest", "clean", "features", *(["train"] if train_first else []), "score"]
+    steps += ["evaluate"] if labels else []
+    progress = Progress(steps, session(config))
+    with progress.step("ingest") as out:
+        result = ingest(config, inputs, households)
+        out.update(count=result.readings, unit="readings", quarantined=result.quarantined, files=result.files)
+    with progress.step("clean") as out:
+        result = clean(config)
+        out.update(count=result.days, unit="household-days", complete=result.days_complete)
+    with progress.step("features") as out:
+        out.update(count=features(config), unit="household-days")
     model = None
     if train_first:
-        model = train(config, **_period(train_period)).path
-    score(config, model=model, **_period(score_period))
-    return evaluate(config, labels, **_period(score_period)) if labels else None
+        with progress.step("train") as out:
+            trained = train(config, **_period(train_period))
+            model = trained.path
+            out.update(count=trained.metadata["sample_days"], unit="sampled days", model_version=trained.version)
+    with progress.step("score") as out:
+        scored = score(config, model=model, **_period(score_period))
+        if scored is not None:
+            out.update(
+                count=scored.days,
+                unit="household-days",
+                flagged=scored.anomalies,
+                model_version=scored.version,
+                drift_models=drifting_models(scored.monitoring),
+            )
+    report = None
+    if labels:
+        with progress.step("evaluate") as out:
+            report = evaluate(config, labels, **_period(score_period))
+            out.update(report=str(report.resolve()))
+    if as_json:
+        print_json({"command": "run", "warehouse": config.warehouse, "stages": progress.done})
+    return report
 
 
 def _period(period: tuple[dt.date, dt.date] | None) -> dict:

@@ -19,6 +19,7 @@ def update_args(parser: argparse.ArgumentParser) -> None:
         help="keep running, looking for new files every SECONDS (default: process what has landed, then stop)",
     )
     parser.add_argument("--timeout", type=float, metavar="SECONDS", help="with --every: stop after SECONDS")
+    parser.add_argument("--json", action="store_true", help="end with a one-line JSON summary of the batches")
     model_args(parser)
 
 
@@ -35,6 +36,7 @@ def update_command(args, config: Config) -> int:
         model=args.model,
         alias=args.alias,
         model_version=args.model_version,
+        as_json=args.json,
     )
     return 0
 
@@ -48,6 +50,7 @@ def update(
     model=None,
     alias=None,
     model_version=None,
+    as_json: bool = False,
 ):
     """Runs the landing zone's new files through every stage with the champion (or the model the
     flags name); returns the per-batch UpdateResults."""
@@ -87,7 +90,39 @@ def update(
     if not batches.results:
         print(f"update: nothing new in {location} since the last update; no table touched")
     print(f"update: done in {time.monotonic() - started:.1f} s")
+    if as_json:
+        from energy_anomaly.commands.progress import print_json
+
+        print_json(
+            {
+                "command": "update",
+                "landing": location,
+                "warehouse": config.warehouse,
+                "seconds": round(time.monotonic() - started, 1),
+                "batches": [batch_summary(r) for r in batches.results],
+            }
+        )
     return batches.results
+
+
+def batch_summary(result) -> dict:
+    """One update batch for ``--json``: what it read, changed and scored, and each step's time."""
+    s = result.score
+    return {
+        "files": result.ingest.files,
+        "readings": result.ingest.readings,
+        "quarantined": result.ingest.quarantined,
+        "households_changed": result.households,
+        "unknown_households": len(result.unknown_households),
+        "first_day": result.first_day,
+        "last_day": result.last_day,
+        "feature_days": result.feature_days,
+        "scored_days": s.days if s else 0,
+        "flagged": s.anomalies if s else 0,
+        "model_version": s.version if s else None,
+        "drift_models": drifting_models(s.monitoring) if s is not None else [],
+        "seconds": {step: round(v, 1) for step, v in result.seconds.items()},
+    }
 
 
 def print_update(result, seconds: float) -> None:
@@ -111,3 +146,11 @@ def print_update(result, seconds: float) -> None:
         f"  score: {s.days:,} household-days x 4 models -> gold/anomaly_scores; {s.anomalies:,} flagged "
         f"-> gold/anomalies (model {s.version}); batch done in {seconds:.1f} s"
     )
+
+
+def drifting_models(monitoring) -> list[str]:
+    """The models whose overall gold/monitoring row of a run says drift."""
+    if monitoring is None or monitoring.empty:
+        return []
+    overall = monitoring[monitoring["slice"] == "overall"]
+    return sorted(overall.loc[overall["drift"] == True, "model"])  # noqa: E712 (None is not judged)

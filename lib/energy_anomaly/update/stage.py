@@ -39,6 +39,7 @@ from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.periods import is_in
 from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
+from energy_anomaly.session import describe_jobs
 from energy_anomaly.update.changes import (
     Span,
     changed_readings,
@@ -81,7 +82,7 @@ def run_update(
 ) -> UpdateResult:
     """Ingests ``files`` and brings silver and gold up to date with what they changed."""
     seconds: dict[str, float] = {}
-    timed = _timer(seconds)
+    timed = _timer(seconds, spark)
     bronze_path = tables.table_path(warehouse, catalog.BRONZE_READINGS)
     with timed("ingest"):
         ensure_change_feed(spark, bronze_path)
@@ -122,13 +123,17 @@ def run_update(
     )
 
 
-def _timer(seconds: dict[str, float]):
+def _timer(seconds: dict[str, float], spark: SparkSession):
+    """Times each step, and names its Spark jobs after it (what the Spark UI lists)."""
+
     @contextmanager
     def timed(step: str):
         started = time.monotonic()
+        describe_jobs(spark, f"update: {step}")
         try:
             yield
         finally:
+            describe_jobs(spark, None)
             seconds[step] = time.monotonic() - started
             logger.info("update: %s in %.1f s", step, seconds[step])
 
