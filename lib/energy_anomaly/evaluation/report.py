@@ -61,33 +61,63 @@ def plot_curves(cases: pd.DataFrame, metrics: pd.DataFrame, path: Path) -> None:
     _save(fig, path)
 
 
-def plot_by_slice(metrics: pd.DataFrame, prefix: str, metric: str, path: Path, title: str) -> None:
-    rows = metrics[metrics["slice"].str.startswith(prefix + "=") & (metrics["metric"] == metric)]
-    table = rows.assign(slice=rows["slice"].str.slice(len(prefix) + 1)).pivot(
-        index="slice", columns="model", values="value"
-    )
+def slice_table(metrics: pd.DataFrame, prefix: str, metric: str, every: list[str] | None = None) -> pd.DataFrame:
+    """``metric`` per value of ``prefix`` (rows) and model (columns), with ``n``: the slice's
+    anomalous days (``n_anomalous``) for anomaly types, else its days. ``every``: values shown
+    even with no scored day (n = 0)."""
+
+    def values(name: str) -> pd.DataFrame:
+        rows = metrics[metrics["slice"].str.startswith(prefix + "=") & (metrics["metric"] == name)]
+        return rows.assign(slice=rows["slice"].str.slice(len(prefix) + 1))
+
+    table = values(metric).pivot(index="slice", columns="model", values="value")
     table = table[[m for m in MODEL_ORDER if m in table.columns]]
-    fig, axis = plt.subplots(figsize=(max(6, 0.8 * len(table) + 3), 4))
-    table.plot.bar(ax=axis, width=0.8)
+    counted = values("n_anomalous" if prefix == "anomaly_type" else "n_days")
+    n = counted.groupby("slice")["value"].max()
+    if every:
+        table = table.reindex(sorted(set(table.index) | set(every)))
+    return table.assign(n=n.reindex(table.index).fillna(0).astype(int))
+
+
+def plot_by_slice(
+    metrics: pd.DataFrame, prefix: str, metric: str, path: Path, title: str, every: list[str] | None = None
+) -> None:
+    table = slice_table(metrics, prefix, metric, every)
+    labels = [f"{name}\n(n={n:,})" for name, n in table["n"].items()]
+    values = table.drop(columns="n")
+    fig, axis = plt.subplots(figsize=(max(6, 0.8 * len(values) + 4), 4.2))
+    values.set_axis(labels).plot.bar(ax=axis, width=0.8)
+    if metric == "auc_roc":
+        axis.axhline(0.5, color="grey", linestyle=":", linewidth=1, label="chance (0.5)")
     axis.set(ylabel=metric, title=title, ylim=(0, 1.05), xlabel="")
-    axis.legend(fontsize=8)
-    plt.setp(axis.get_xticklabels(), rotation=30, ha="right")
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    plt.setp(axis.get_xticklabels(), rotation=0, fontsize=8)
     _save(fig, path)
 
 
 def plot_score_distributions(cases: pd.DataFrame, thresholds: dict[str, float], path: Path) -> None:
+    """One panel per model. A model whose scores span more than two decades (the LSTM's long
+    tail) gets a log score axis: on a linear one every normal day falls in the first bin."""
     models = _models(cases)
-    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.5))
+    fig, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.8))
     for axis, model in zip(np.atleast_1d(axes), models):
         group = cases[cases["model"] == model]
         labelled = group["anomaly_type"].notna()
-        bins = np.histogram_bin_edges(group["score"], bins=50)
-        axis.hist(group.loc[~labelled, "score"], bins=bins, density=True, alpha=0.6, label="normal")
-        axis.hist(group.loc[labelled, "score"], bins=bins, density=True, alpha=0.6, label="anomalous")
+        scores = group["score"].to_numpy(float)
+        positive = scores[scores > 0]
+        logarithmic = len(positive) == len(scores) and positive.max() / positive.min() > 100
+        if logarithmic:
+            bins = np.geomspace(positive.min(), positive.max(), 50)
+            axis.set_xscale("log")
+        else:
+            bins = np.histogram_bin_edges(scores, bins=50)
+        normal, anomalous = group.loc[~labelled, "score"], group.loc[labelled, "score"]
+        axis.hist(normal, bins=bins, density=True, alpha=0.6, label=f"normal (n={len(normal):,})")
+        axis.hist(anomalous, bins=bins, density=True, alpha=0.6, label=f"anomalous (n={len(anomalous):,})")
         if model in thresholds:
             axis.axvline(thresholds[model], color="black", linestyle="--", linewidth=0.8, label="threshold")
-        axis.set(title=model, xlabel="score", yticks=[])
-        axis.legend(fontsize=7)
+        axis.set(title=model, xlabel="score (log axis)" if logarithmic else "score", yticks=[])
+        axis.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1, frameon=False)
     _save(fig, path)
 
 
@@ -132,11 +162,16 @@ def metrics_table(metrics: pd.DataFrame, slice_name: str) -> str:
     return markdown_table(rows[[m for m in TABLE_METRICS if m in rows.columns]], "model")
 
 
-def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc") -> str:
-    rows = metrics[metrics["slice"].str.startswith("anomaly_type=") & (metrics["metric"] == metric)]
-    table = rows.pivot(index="slice", columns="model", values="value")
-    table.index = table.index.str.split("=", n=1).str[1]
-    return markdown_table(table[[m for m in MODEL_ORDER if m in table.columns]], "anomaly type")
+def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc", every: list[str] | None = None) -> str:
+    """``metric`` per anomaly type and model, with the type's scored anomalous days (n); a type in
+    ``every`` with none scored is a row of n = 0."""
+    table = slice_table(metrics, "anomaly_type", metric, every)
+    lines = ["| anomaly type | n | " + " | ".join(table.columns.drop("n")) + " |"]
+    lines.append("| --- | ---: |" + " ---: |" * (len(table.columns) - 1))
+    for name, row in table.iterrows():
+        values = " | ".join("n/a" if pd.isna(v) else f"{v:.3f}" for v in row.drop("n"))
+        lines.append(f"| {name} | {int(row['n']):,} | {values} |")
+    return "\n".join(lines)
 
 
 def monitoring_table(monitoring: pd.DataFrame) -> str:
@@ -168,12 +203,14 @@ def write_report(
     folder.mkdir(parents=True, exist_ok=True)
     metrics, cases = result.metrics, result.cases
     plot_curves(cases, metrics, folder / "curves.png")
+    types = sorted(getattr(result, "labelled_per_type", {}) or {})
     plot_by_slice(
         metrics,
         "anomaly_type",
         "recall",
         folder / "recall_by_type.png",
         "recall at the operating threshold, per anomaly type",
+        types,
     )
     plot_by_slice(
         metrics,
@@ -181,6 +218,7 @@ def write_report(
         "auc_roc",
         folder / "auc_by_type.png",
         "AUC-ROC per anomaly type (that type vs normal days)",
+        types,
     )
     plot_by_slice(metrics, "season", "auc_roc", folder / "auc_by_season.png", "AUC-ROC per season")
     plot_by_slice(metrics, "acorn_group", "auc_roc", folder / "auc_by_acorn_group.png", "AUC-ROC per ACORN group")
@@ -198,8 +236,11 @@ def write_report(
         metrics_table(metrics, "overall"),
         "![ROC and PR curves](curves.png)",
         "## Per anomaly type (AUC-ROC: that type against all normal days)",
-        per_type_table(metrics),
+        "n: the type's labelled days that were scored (a labelled day incomplete after cleaning is not).",
+        per_type_table(metrics, "auc_roc", types),
         "![AUC per type](auc_by_type.png)",
+        "### Recall at the operating threshold, per anomaly type",
+        per_type_table(metrics, "recall", types),
         "![recall per type](recall_by_type.png)",
         "## Per season and ACORN group",
         "![AUC per season](auc_by_season.png)",

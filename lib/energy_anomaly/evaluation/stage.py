@@ -43,6 +43,7 @@ class EvaluateResult:
     labels_not_scored: int
     labels_outside_period: int
     metrics: pd.DataFrame  # the rows written to gold/metrics
+    labelled_per_type: dict[str, int]  # labelled household-days of the period per type, scored or not
     cases: pd.DataFrame  # one row per scored household-day and model, with its label and slices
 
 
@@ -151,6 +152,7 @@ def run_evaluate(
         run_id=run_id,
         model_version=version,
         labels_key=labels_key_of(label_rows, start, end),
+        labelled_per_type={str(k): int(v) for k, v in label_rows["anomaly_type"].value_counts().items()},
         days=len(scored_days),
         anomalous_days=anomalous,
         labels_not_scored=not_scored,

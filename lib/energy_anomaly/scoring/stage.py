@@ -48,6 +48,7 @@ WIDE = T.StructType(
     ]
 )
 
+KWH_DECIMALS = 3
 # TensorFlow threads per Python worker: Spark already runs one task per core.
 WORKER_THREADS = 1
 _BUNDLES: dict[str, Bundle] = {}
@@ -119,11 +120,12 @@ def to_anomalies(
             F.lit(model).alias("model"),
             F.col(f"score_{model}").alias("score"),
             F.lit(thresholds[model]).alias("threshold"),
-            "actual_kwh",
-            "expected_kwh",
-            (F.col("actual_kwh") - F.col("expected_kwh")).alias("deviation_kwh"),
+            # Metered to the Wh: an analyst reads 4.523, not 4.522907139301300.
+            F.round("actual_kwh", KWH_DECIMALS).alias("actual_kwh"),
+            F.round("expected_kwh", KWH_DECIMALS).alias("expected_kwh"),
+            F.round(F.col("actual_kwh") - F.col("expected_kwh"), KWH_DECIMALS).alias("deviation_kwh"),
             F.transform("top_slots", slot_time).alias("top_deviating_times"),
-            "top_deviation_kwh",
+            F.transform("top_deviation_kwh", lambda v: F.round(v, KWH_DECIMALS)).alias("top_deviation_kwh"),
             *[F.col(f"score_{m}") for m in MODELS],
             "tariff",
             "acorn_group",
