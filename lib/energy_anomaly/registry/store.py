@@ -327,6 +327,11 @@ class Registry:
         ensemble AUC-ROC is below the champion's on labels both were evaluated on, or when there
         are no such labels, unless ``force``. Returns (old champion, new champion, reason)."""
         with self.timed():
+            if version is None and self._alias_version(CHALLENGER) is None:
+                self.model_version()  # no model at all: that error first
+                raise EnergyAnomalyError(
+                    "no challenger to promote: train a new version, or name one with --model-version"
+                )
             candidate = self.model_version(version=version, alias=None if version is not None else CHALLENGER)
             champion = self._alias_version(CHAMPION)
             if champion is not None and str(champion.version) == str(candidate.version):
