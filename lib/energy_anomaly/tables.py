@@ -106,7 +106,6 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta), its
     partitioning, statistics columns, comments and CHECK constraints; a table that exists keeps
     what it was created with."""
-    existed = table_exists(spark, path)
     wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
     stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
     builder = (
@@ -120,31 +119,14 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
         builder = builder.partitionedBy(*table.partition_by)
     if table.change_data_feed:
         builder = builder.property(CHANGE_DATA_FEED, "true")
+    # A CHECK constraint is the table property delta.constraints.<name>: set at creation it is in
+    # the table's first commit (ALTER TABLE ... ADD CONSTRAINT would add a commit per constraint,
+    # racing concurrent creators and writers).
+    for name, expression in table.checks:
+        builder = builder.property(f"delta.constraints.{name}", expression)
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
     retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
-    if not existed:
-        add_checks(spark, path, table)
-
-
-CHECK_NAME = re.compile(r"[a-z][a-z0-9_]*")
-
-
-def add_checks(spark: SparkSession, path: str, table: Table) -> None:
-    """The table's CHECK constraints, each in its own commit, skipping those it has. The name
-    and expression are the catalogue's constants (Spark's SQL takes no parameter for them); the
-    path is a quoted identifier."""
-    properties = DeltaTable.forPath(spark, path).detail().select("properties").first()["properties"] or {}
-    for name, expression in table.checks:
-        if not CHECK_NAME.fullmatch(name):
-            raise ValueError(f"not a constraint name: {name!r}")
-        if f"delta.constraints.{name}" in properties:
-            continue
-        try:
-            spark.sql(f"ALTER TABLE {path_identifier(path)} ADD CONSTRAINT {name} CHECK ({expression})")
-        except Exception as exc:  # another job creating the table added it first
-            if "already exists" not in str(exc):
-                raise
 
 
 CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
