@@ -131,3 +131,17 @@ def test_a_level_shift_in_a_third_of_households_is_drift_and_the_clean_period_is
     assert runs["clean"].loc[ensemble, "moved_share"] == 0
     written = read_table(spark, str(tmp_path / "shifted"), catalog.GOLD_MONITORING)
     assert written.where(F.col("drift") & (F.col("model") == catalog.ENSEMBLE)).count() >= 1
+
+
+def test_drifting_rows_are_found_whether_flags_are_objects_or_numpy_bools():
+    from energy_anomaly.monitoring.core import drifting, drifting_models
+
+    judged = pd.DataFrame(
+        {"model": ["ensemble", "lstm_forecaster", "ensemble"], "slice": ["overall", "overall", "tariff=Std"]}
+    )
+    every_slice_judged = judged.assign(drift=np.array([True, False, True]))  # numpy bool column
+    some_not_judged = judged.assign(drift=[True, None, True])  # object column
+    for rows in (every_slice_judged, some_not_judged):
+        assert drifting_models(rows) == ["ensemble"]
+        assert list(drifting(rows)["slice"]) == ["overall", "tariff=Std"]
+    assert drifting_models(None) == [] and drifting_models(judged.assign(drift=[None] * 3)) == []

@@ -141,18 +141,22 @@ def score(config: Config, *, start=None, end=None, model=None, alias=None, model
 
 def print_monitoring(rows) -> None:
     """The run's overall gold/monitoring rows, one line per model, and any drifting slice."""
+    from energy_anomaly.monitoring.core import drifting, drifting_models
+
     if rows is None or rows.empty:
         return
     overall = rows[rows["slice"] == "overall"]
+    flagged = drifting_models(rows)
     parts = [
         f"{r.model} PSI {r.psi:.2f}, flagged {r.flagged_rate:.1%} (training {r.training_flagged_rate:.1%})"
-        + (" DRIFT" if r.drift is True else "")
+        + (" DRIFT" if r.model in flagged else "")
         for r in overall.itertuples()
     ]
     print("  monitoring -> gold/monitoring: " + "; ".join(parts))
-    drifting = rows[(rows["slice"] != "overall") & (rows["drift"] == True)]  # noqa: E712 (None is not judged)
-    if not drifting.empty:
-        names = sorted(set(drifting["slice"]))
+    in_slices = drifting(rows)
+    in_slices = in_slices[in_slices["slice"] != "overall"]
+    if not in_slices.empty:
+        names = sorted(set(in_slices["slice"]))
         print(f"  drift also in {len(names)} slice(s): {', '.join(names[:6])}{' ...' if len(names) > 6 else ''}")
 
 

@@ -11,7 +11,6 @@ from energy_anomaly.commands.common import parse_date, production_bundle, sample
 from energy_anomaly.commands.data import clean, ingest, inject
 from energy_anomaly.commands.models import evaluate, features, score, train
 from energy_anomaly.commands.progress import Progress, print_json
-from energy_anomaly.commands.update import drifting_models
 from energy_anomaly.config import Config
 from energy_anomaly.errors import EnergyAnomalyError
 
@@ -56,6 +55,8 @@ def pipeline(
 ) -> Path | None:
     """ingest -> clean -> features -> (train) -> score (-> evaluate): returns the report's path.
     Without ``train_first`` the registry's champion scores; with none, nothing runs."""
+    from energy_anomaly.monitoring.core import drifting_models
+
     if not train_first:
         try:
             production_bundle(config)

@@ -107,6 +107,8 @@ def update(
 
 def batch_summary(result) -> dict:
     """One update batch for ``--json``: what it read, changed and scored, and each step's time."""
+    from energy_anomaly.monitoring.core import drifting_models
+
     s = result.score
     return {
         "files": result.ingest.files,
@@ -120,7 +122,7 @@ def batch_summary(result) -> dict:
         "scored_days": s.days if s else 0,
         "flagged": s.anomalies if s else 0,
         "model_version": s.version if s else None,
-        "drift_models": drifting_models(s.monitoring) if s is not None else [],
+        "drift_models": drifting_models(s.monitoring if s is not None else None),
         "seconds": {step: round(v, 1) for step, v in result.seconds.items()},
     }
 
@@ -146,11 +148,3 @@ def print_update(result, seconds: float) -> None:
         f"  score: {s.days:,} household-days x 4 models -> gold/anomaly_scores; {s.anomalies:,} flagged "
         f"-> gold/anomalies (model {s.version}); batch done in {seconds:.1f} s"
     )
-
-
-def drifting_models(monitoring) -> list[str]:
-    """The models whose overall gold/monitoring row of a run says drift."""
-    if monitoring is None or monitoring.empty:
-        return []
-    overall = monitoring[monitoring["slice"] == "overall"]
-    return sorted(overall.loc[overall["drift"] == True, "model"])  # noqa: E712 (None is not judged)

@@ -156,3 +156,17 @@ def monitoring_rows(
                 }
             )
     return pd.DataFrame(rows)
+
+
+def drifting(rows: pd.DataFrame | None) -> pd.DataFrame:
+    """The rows whose ``drift`` is true. A column of flags is ``object`` (True, False, None: not
+    judged) or, where every slice was judged, numpy ``bool``: compare by value, not identity."""
+    if rows is None or rows.empty:
+        return pd.DataFrame(columns=["model", "slice", "drift"])
+    return rows[rows["drift"].map(lambda flag: not pd.isna(flag) and bool(flag))]
+
+
+def drifting_models(rows: pd.DataFrame | None) -> list[str]:
+    """The models whose overall row of a run says drift."""
+    found = drifting(rows)
+    return sorted(found.loc[found["slice"] == "overall", "model"])

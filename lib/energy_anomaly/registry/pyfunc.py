@@ -18,11 +18,9 @@ import pandas as pd
 from energy_anomaly.catalog import RELATIVE_FEATURES, SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 
-# The gold/features columns the detectors read.
-INPUT_COLUMNS = ("household_id", "day", "is_complete", "level", "profile", *RELATIVE_FEATURES)
-
 
 def signature():
+    """In: the gold/features columns the detectors read. Out: the four scores of each complete day."""
     from mlflow.models import ModelSignature
     from mlflow.types.schema import Array, ColSpec, DataType, Schema
 

@@ -109,20 +109,22 @@ class Registry:
                 else:
                     os.environ[name] = value
 
-    def client(self):
-        from mlflow import MlflowClient
-
+    def _ready(self) -> None:
+        """MLflow imported with its loggers quiet, and the embedded store's folder there."""
         _quiet_mlflow()
         if self.embedded_db is not None:
             self.embedded_db.parent.mkdir(parents=True, exist_ok=True)
+
+    def client(self):
+        from mlflow import MlflowClient
+
+        self._ready()
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
 
     def _use(self):
         import mlflow
 
-        _quiet_mlflow()
-        if self.embedded_db is not None:
-            self.embedded_db.parent.mkdir(parents=True, exist_ok=True)
+        self._ready()
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.registry_uri)
         return mlflow
@@ -223,8 +225,7 @@ class Registry:
         """The registered version a flag names (default: the champion), or a one-line error."""
         from mlflow.exceptions import MlflowException
 
-        if self.embedded_db is not None and not self.embedded_db.is_file():
-            raise EnergyAnomalyError(f"no trained model in the registry ({self.registry_uri}): run train first")
+        self._require_store()
         if version is not None:
             try:
                 return self.client().get_model_version(self.model_name, str(version))
@@ -241,6 +242,11 @@ class Registry:
                 raise EnergyAnomalyError(f"no trained model in the registry ({self.registry_uri}): run train first")
             raise EnergyAnomalyError(f"no version of model {self.model_name} has the alias {alias!r}")
         return found
+
+    def _require_store(self) -> None:
+        """An embedded store no train has created yet is refused before a client would create it."""
+        if self.embedded_db is not None and not self.embedded_db.is_file():
+            raise EnergyAnomalyError(f"no trained model in the registry ({self.registry_uri}): run train first")
 
     def bundle_folder(self, warehouse: str, *, alias: str | None = None, version: int | None = None) -> Path:
         """The bundle of a registered version under ``<warehouse>/models/``, downloaded there if it
@@ -327,12 +333,17 @@ class Registry:
         ensemble AUC-ROC is below the champion's on labels both were evaluated on, or when there
         are no such labels, unless ``force``. Returns (old champion, new champion, reason)."""
         with self.timed():
-            if version is None and self._alias_version(CHALLENGER) is None:
+            self._require_store()
+            challenger = self._alias_version(CHALLENGER)
+            if version is not None:
+                candidate = self.model_version(version=version)
+            elif challenger is not None:
+                candidate = challenger
+            else:
                 self.model_version()  # no model at all: that error first
                 raise EnergyAnomalyError(
                     "no challenger to promote: train a new version, or name one with --model-version"
                 )
-            candidate = self.model_version(version=version, alias=None if version is not None else CHALLENGER)
             champion = self._alias_version(CHAMPION)
             if champion is not None and str(champion.version) == str(candidate.version):
                 return str(champion.version), str(candidate.version), "already the champion"
@@ -358,7 +369,6 @@ class Registry:
                     reason = ("forced: " if worse else "") + f"ensemble AUC-ROC {figures} on the same labels"
             client = self.client()
             client.set_registered_model_alias(self.model_name, CHAMPION, candidate.version)
-            challenger = self._alias_version(CHALLENGER)
             if challenger is not None and str(challenger.version) == str(candidate.version):
                 client.delete_registered_model_alias(self.model_name, CHALLENGER)
         return (str(champion.version) if champion is not None else None), str(candidate.version), reason

@@ -83,9 +83,10 @@ def run_train(
     epochs: int,
 ) -> TrainResult:
     features_path = tables.table_path(warehouse, catalog.GOLD_FEATURES)
-    tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)  # a one-line error where there is none
     # Read at one version, recorded: the sample is reproducible while that version is kept.
     features_version = tables.table_version(spark, features_path)
+    if features_version is None:
+        tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)  # its one-line error: run features first
     features = spark.read.format("delta").option("versionAsOf", features_version).load(features_path)
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
