@@ -1,6 +1,30 @@
 """energy-anomaly: anomalous electricity consumption in smart-meter data, on Spark + Delta Lake."""
 
+import shutil
+from pathlib import Path
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# Repository files the installed package needs, copied into energy_anomaly/_shipped/ at their
+# repository paths (config.resolve_path looks there last): the default config and the real LCL
+# sample the demo runs on and whose bank holidays the features use. In a source checkout they are
+# read in place, so the repository holds one copy.
+SHIPPED = ("conf/local.yaml", "data/lcl_sample")
+
+
+class BuildWithShipped(build_py):
+    def run(self):
+        super().run()
+        target = Path(self.build_lib) / "energy_anomaly" / "_shipped"
+        for name in SHIPPED:
+            source, destination = Path(name), target / name
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if source.is_dir():
+                shutil.copytree(source, destination, dirs_exist_ok=True)
+            else:
+                shutil.copy2(source, destination)
+
 
 setup(
     name="energy-anomaly",
@@ -11,10 +35,6 @@ setup(
     package_data={"energy_anomaly": ["py.typed", "bi/*.sql"]},
     python_requires=">=3.10,<3.13",
     install_requires=[
-        # pyspark 4.2 is the newest Spark that delta-spark 4.4 supports; the Python package
-        # must match the JVM artifact io.delta:delta-spark_4.2_2.13:<same version>.
-        "pyspark==4.2.0",
-        "delta-spark==4.4.0",
         # PySpark 4.2 warns on pandas 3.
         "pandas>=2.2,<3",
         "pyarrow>=15",
@@ -35,11 +55,20 @@ setup(
         "alembic>=1.13",
     ],
     extras_require={
+        # Spark and Delta for running anywhere but on Databricks, whose runtime brings its own
+        # (installing these there would shadow the runtime's pyspark). pyspark 4.2 is the newest
+        # Spark that delta-spark 4.4 supports; the Python package must match the JVM artifact
+        # io.delta:delta-spark_4.2_2.13:<same version>. [connect]: the Spark Connect client.
+        "spark": ["pyspark[connect]==4.2.0", "delta-spark==4.4.0"],
         # Reading the gold tables without Spark. DuckDB's delta extension comes from PyPI as a
         # wheel for one DuckDB version (extensions.duckdb.org may be out of reach): keep them equal.
         "bi": ["duckdb==1.5.5", "duckdb-extension-delta==1.5.5", "deltalake>=0.20"],
         "dev": [
+            "pyspark[connect]==4.2.0",
+            "delta-spark==4.4.0",
             "pytest>=8",
+            # Checks databricks.yml's jobs against the bundle schema's typed models.
+            "databricks-bundles==1.22.1",
             "hypothesis>=6.100",
             "ruff>=0.6",
             "duckdb==1.5.5",
@@ -48,4 +77,5 @@ setup(
         ],
     },
     entry_points={"console_scripts": ["energy-anomaly=energy_anomaly.cli:main"]},
+    cmdclass={"build_py": BuildWithShipped},
 )

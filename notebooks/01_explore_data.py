@@ -7,23 +7,40 @@
 
 # COMMAND ----------
 
+# MAGIC %md
+# MAGIC On Databricks, install the wheel first (a job cluster from `databricks.yml` already has it):
+# MAGIC `databricks bundle deploy` builds it into `dist/`; copy it to a Volume, or use the path the
+# MAGIC deploy printed. Locally, `./bootstrap` installed it.
+
+# COMMAND ----------
+
+# MAGIC %pip install /Volumes/main/energy_anomaly/lake/wheels/energy_anomaly-0.1.0-py3-none-any.whl
+
+# COMMAND ----------
+
 try:
-    spark, dbutils  # noqa: B018 - on Databricks both exist
+    spark, dbutils, display  # noqa: B018 - on Databricks all three exist
 except NameError:
     from energy_anomaly.notebook import notebook_context
 
-    spark, dbutils = notebook_context()
+    spark, dbutils, display = notebook_context()
 
-dbutils.widgets.text("warehouse", "warehouse", "Delta warehouse")
-dbutils.widgets.text("household_id", "MAC000002", "Household")
-warehouse = dbutils.widgets.get("warehouse")
-household_id = dbutils.widgets.get("household_id")
+from energy_anomaly.notebook import notebook_config  # noqa: E402
 
+config = notebook_config(dbutils)
+warehouse = config.warehouse
 # COMMAND ----------
 
 from pyspark.sql import functions as F  # noqa: E402
 
 from energy_anomaly.tables import read_table  # noqa: E402
+
+# The households the warehouse holds (a widget lists at most 1,024 choices).
+known = [r[0] for r in read_table(spark, warehouse, "silver/households").orderBy("household_id").limit(1000).collect()]
+dbutils.widgets.dropdown("household_id", known[0], known, "Household")
+household_id = dbutils.widgets.get("household_id")
+
+# COMMAND ----------
 
 bronze = read_table(spark, warehouse, "bronze/readings")
 quarantine = read_table(spark, warehouse, "bronze/quarantine")
@@ -32,7 +49,7 @@ daily = read_table(spark, warehouse, "silver/daily")
 
 accounted = {"bronze readings": bronze.count(), "quarantined": quarantine.count()}
 print(accounted, "households:", households.count())
-quarantine.groupBy("reason").count().orderBy(F.desc("count")).show(truncate=False)
+display(quarantine.groupBy("reason").count().orderBy(F.desc("count")))
 
 # COMMAND ----------
 
@@ -40,11 +57,11 @@ quarantine.groupBy("reason").count().orderBy(F.desc("count")).show(truncate=Fals
 
 # COMMAND ----------
 
-households.groupBy("acorn_group", "tariff").count().orderBy("acorn_group", "tariff").show()
+display(households.groupBy("acorn_group", "tariff").count().orderBy("acorn_group", "tariff"))
 completeness = daily.groupBy("household_id").agg(
     F.count("*").alias("days"), F.avg(F.col("is_complete").cast("double")).alias("complete_share")
 )
-completeness.orderBy("complete_share").show(5)
+display(completeness.orderBy("complete_share").limit(5))
 
 # COMMAND ----------
 

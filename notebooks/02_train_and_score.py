@@ -8,63 +8,61 @@
 
 # COMMAND ----------
 
+# MAGIC %md
+# MAGIC On Databricks, install the wheel first (a job cluster from `databricks.yml` already has it):
+# MAGIC `databricks bundle deploy` builds it into `dist/`; copy it to a Volume, or use the path the
+# MAGIC deploy printed. Locally, `./bootstrap` installed it.
+
+# COMMAND ----------
+
+# MAGIC %pip install /Volumes/main/energy_anomaly/lake/wheels/energy_anomaly-0.1.0-py3-none-any.whl
+
+# COMMAND ----------
+
 try:
-    spark, dbutils  # noqa: B018 - on Databricks both exist
+    spark, dbutils, display  # noqa: B018 - on Databricks all three exist
 except NameError:
     from energy_anomaly.notebook import notebook_context
 
-    spark, dbutils = notebook_context()
-
-dbutils.widgets.text("warehouse", "warehouse", "Delta warehouse")
-dbutils.widgets.text("bank_holidays", "data/lcl_sample/uk_bank_holidays.csv", "UK bank holidays CSV")
-dbutils.widgets.text("train_start", "2013-01-01", "Training from")
-dbutils.widgets.text("train_end", "2013-08-31", "Training to")
-dbutils.widgets.text("score_start", "2013-09-01", "Scoring from")
-dbutils.widgets.text("score_end", "2013-12-31", "Scoring to")
-dbutils.widgets.text("per_stratum", "2000", "Days per stratum")
-dbutils.widgets.text("epochs", "30", "Keras epochs (at most)")
-w = {
-    name: dbutils.widgets.get(name)
-    for name in (
-        "warehouse",
-        "bank_holidays",
-        "train_start",
-        "train_end",
-        "score_start",
-        "score_end",
-        "per_stratum",
-        "epochs",
-    )
-}
-
-# COMMAND ----------
-
-import datetime as dt  # noqa: E402
-
-from energy_anomaly.config import resolve_path  # noqa: E402
-from energy_anomaly.features.stage import run_features  # noqa: E402
-
-print("gold/features rows:", run_features(spark, w["warehouse"], resolve_path(w["bank_holidays"])))
-
-# COMMAND ----------
+    spark, dbutils, display = notebook_context()
 
 import dataclasses  # noqa: E402
+import datetime as dt  # noqa: E402
 
-from energy_anomaly.commands.models import score, train  # noqa: E402
-from energy_anomaly.config import Config, FeaturesConfig  # noqa: E402
+from energy_anomaly.catalog import MODELS  # noqa: E402
+from energy_anomaly.commands.pipeline import PROTOCOL_TEST, PROTOCOL_TRAIN  # noqa: E402
+from energy_anomaly.notebook import notebook_config  # noqa: E402
 
-# The stages' settings come from the config (conf/local.yaml, or defaults); the widgets override
-# the warehouse and periods. Tracking URI: mlflow.tracking_uri in the config, MLFLOW_TRACKING_URI,
-# or the SQLite store under <warehouse>/mlflow.
+# Every setting comes from the config (seed, threshold quantile, bank holidays, registry, ...);
+# the widgets show its periods and training size, and override them for this notebook only.
+config = notebook_config(dbutils)
+train_period = (config.train.start or PROTOCOL_TRAIN[0], config.train.end or PROTOCOL_TRAIN[1])
+score_period = (config.score.start or PROTOCOL_TEST[0], config.score.end or PROTOCOL_TEST[1])
+dbutils.widgets.text("train_start", str(train_period[0]), "Training from")
+dbutils.widgets.text("train_end", str(train_period[1]), "Training to")
+dbutils.widgets.text("score_start", str(score_period[0]), "Scoring from")
+dbutils.widgets.text("score_end", str(score_period[1]), "Scoring to")
+dbutils.widgets.text("per_stratum", str(config.train.per_stratum), "Days per stratum")
+dbutils.widgets.text("epochs", str(config.train.epochs), "Keras epochs (at most)")
+dbutils.widgets.dropdown("flag_model", config.score.flag_model, list(MODELS), "Model whose flags go to gold/anomalies")
+day = lambda name: dt.date.fromisoformat(dbutils.widgets.get(name))  # noqa: E731
 config = dataclasses.replace(
-    Config(warehouse=w["warehouse"]), features=FeaturesConfig(bank_holidays=w["bank_holidays"])
+    config,
+    score=dataclasses.replace(config.score, flag_model=dbutils.widgets.get("flag_model")),
 )
+print(f"config {config.source}: seed {config.train.seed}, threshold quantile {config.train.threshold_quantile}")
+
+# COMMAND ----------
+
+from energy_anomaly.commands.models import features, score, train  # noqa: E402
+
+features(config)
 trained = train(
     config,
-    start=dt.date.fromisoformat(w["train_start"]),
-    end=dt.date.fromisoformat(w["train_end"]),
-    per_stratum=int(w["per_stratum"]),
-    epochs=int(w["epochs"]),
+    start=day("train_start"),
+    end=day("train_end"),
+    per_stratum=int(dbutils.widgets.get("per_stratum")),
+    epochs=int(dbutils.widgets.get("epochs")),
 )
 
 # COMMAND ----------
@@ -81,8 +79,8 @@ registry = Registry.of(config)
 registered = registry.version_of_bundle(trained.version)
 scored = score(
     config,
-    start=dt.date.fromisoformat(w["score_start"]),
-    end=dt.date.fromisoformat(w["score_end"]),
+    start=day("score_start"),
+    end=day("score_end"),
     model_version=int(registered.version),
 )
 
@@ -92,12 +90,17 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from energy_anomaly.tables import read_table  # noqa: E402
 
-scores = read_table(spark, w["warehouse"], "gold/anomaly_scores")
-scores.groupBy("model").agg(
-    F.count("*").alias("days"),
-    F.avg(F.col("is_anomaly").cast("double")).alias("flagged_share"),
-    F.percentile_approx("score", 0.5).alias("median_score"),
-).orderBy("model").show()
+scores = read_table(spark, config.warehouse, "gold/anomaly_scores")
+summary = (
+    scores.groupBy("model")
+    .agg(
+        F.count("*").alias("days"),
+        F.avg(F.col("is_anomaly").cast("double")).alias("flagged_share"),
+        F.percentile_approx("score", 0.5).alias("median_score"),
+    )
+    .orderBy("model")
+)
+display(summary)
 
 # COMMAND ----------
 
@@ -116,8 +119,8 @@ mlflow.set_tracking_uri(registry.tracking_uri)
 mlflow.set_registry_uri(registry.registry_uri)
 champion = mlflow.pyfunc.load_model(f"models:/{registry.model_name}@champion")
 household = scores.select("household_id").first()[0]
-features = read_table(spark, w["warehouse"], "gold/features").where(F.col("household_id") == household)
-print(champion.predict(features.where(F.col("day") >= F.lit(w["score_start"])).toPandas()).tail(10))
+household_features = read_table(spark, config.warehouse, "gold/features").where(F.col("household_id") == household)
+display(champion.predict(household_features.where(F.col("day") >= F.lit(day("score_start"))).toPandas()).tail(10))
 
 # COMMAND ----------
 
@@ -128,7 +131,9 @@ print(champion.predict(features.where(F.col("day") >= F.lit(w["score_start"])).t
 
 # COMMAND ----------
 
-monitoring = read_table(spark, w["warehouse"], "gold/monitoring").where(F.col("slice") == "overall")
-monitoring.select(
-    "scored_at", "scores_version", "model", "days", "psi", "flagged_rate", "moved_share", "completeness", "drift"
-).orderBy("scores_version", "model").show(truncate=False)
+monitoring = read_table(spark, config.warehouse, "gold/monitoring").where(F.col("slice") == "overall")
+display(
+    monitoring.select(
+        "scored_at", "scores_version", "model", "days", "psi", "flagged_rate", "moved_share", "completeness", "drift"
+    ).orderBy("scores_version", "model")
+)

@@ -7,16 +7,29 @@
 
 # COMMAND ----------
 
+# MAGIC %md
+# MAGIC On Databricks, install the wheel first (a job cluster from `databricks.yml` already has it):
+# MAGIC `databricks bundle deploy` builds it into `dist/`; copy it to a Volume, or use the path the
+# MAGIC deploy printed. Locally, `./bootstrap` installed it.
+
+# COMMAND ----------
+
+# MAGIC %pip install /Volumes/main/energy_anomaly/lake/wheels/energy_anomaly-0.1.0-py3-none-any.whl
+
+# COMMAND ----------
+
 try:
-    spark, dbutils  # noqa: B018 - on Databricks both exist
+    spark, dbutils, display  # noqa: B018 - on Databricks all three exist
 except NameError:
     from energy_anomaly.notebook import notebook_context
 
-    spark, dbutils = notebook_context()
+    spark, dbutils, display = notebook_context()
 
-dbutils.widgets.text("warehouse", "warehouse", "Delta warehouse")
+from energy_anomaly.notebook import notebook_config  # noqa: E402
+
+config = notebook_config(dbutils)
+warehouse = config.warehouse
 dbutils.widgets.text("household_id", "", "Household (empty: the most anomalous)")
-warehouse = dbutils.widgets.get("warehouse")
 household_id = dbutils.widgets.get("household_id")
 
 # COMMAND ----------
@@ -37,9 +50,7 @@ if not household_id:
     household_id = top["household_id"]
 print("household:", household_id)
 flagged = anomalies.where(F.col("household_id") == household_id).orderBy("day")
-flagged.select("day", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group").show(
-    truncate=False
-)
+display(flagged.select("day", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group"))
 
 # COMMAND ----------
 

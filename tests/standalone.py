@@ -34,12 +34,22 @@ def spark_env() -> dict[str, str]:
     return env
 
 
-def dependencies_env(folder: Path) -> Path:
+def dependencies_env(folder: Path, wheel: Path | None = None) -> Path:
     """A Python that has the pinned dependencies but not this package: what a cluster node's shared
     environment holds, so the code can only reach driver and executors through ``--py-files``.
     (A venv whose one ``.pth`` line adds this environment's site-packages; site-packages' own
-    ``.pth`` files, the editable install among them, are not processed from such a line.)"""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    ``.pth`` files, the editable install among them, are not processed from such a line.)
+
+    With ``wheel``, the venv gets its own pip and that wheel installed (``--no-deps``, before the
+    dependencies are visible, so pip sees a venv with nothing in it)."""
+    if wheel is None:
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+        subprocess.run(
+            [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+            check=True,
+        )
     purelib = Path(
         subprocess.run(
             [str(folder / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
@@ -156,3 +166,69 @@ class StandaloneCluster:
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+@dataclass
+class ConnectServer:
+    """``with ConnectServer(work_dir) as server:`` -> ``server.url`` (``sc://127.0.0.1:<port>``):
+    pyspark's own Spark Connect server (``spark-connect_2.13`` ships in its jars) in local mode,
+    started as Databricks' is, with Delta's jars and extensions; its Python workers run this
+    environment's interpreter."""
+
+    work_dir: Path
+    cores: int = 2
+    memory: str = "3g"
+    process: subprocess.Popen | None = None
+    url: str = ""
+
+    def __enter__(self) -> "ConnectServer":
+        from energy_anomaly.config import SparkConfig
+        from energy_anomaly.session import JOB_CONF, delta_jar_conf
+
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        port = free_port()
+        self.url = f"sc://127.0.0.1:{port}"
+        conf = {
+            **delta_jar_conf(SparkConfig().delta_package),
+            **{key: JOB_CONF[key] for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog")},
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(port),
+            "spark.ui.enabled": "false",
+        }
+        argv = [str(SPARK_HOME / "bin" / "spark-submit"), "--master", f"local[{self.cores}]"]
+        argv += ["--driver-memory", self.memory, "--class", "org.apache.spark.sql.connect.service.SparkConnectServer"]
+        for key, value in conf.items():
+            argv += ["--conf", f"{key}={value}"]
+        log = open(self.work_dir / "connect-server.log", "wb")
+        self.process = subprocess.Popen(
+            [*argv, "spark-internal"],
+            # The server runs Spark Connect clients' UDFs with PYSPARK_PYTHON (spark.pyspark.python
+            # applies to Python applications, which the server is not).
+            env=dict(spark_env(), PYSPARK_PYTHON=sys.executable),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        deadline = time.monotonic() + 120
+        while "Spark Connect server started" not in self.logs():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the Spark Connect server did not start: {self.logs()[-3000:]}")
+            time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def logs(self) -> str:
+        return (self.work_dir / "connect-server.log").read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait()

@@ -11,7 +11,7 @@ import pytest
 from energy_anomaly import catalog
 from energy_anomaly.cli import main
 from energy_anomaly.maintenance import file_count
-from energy_anomaly.tables import table_path, table_version
+from energy_anomaly.tables import CHANGE_DATA_FEED, has_change_data_feed, set_property, table_path, table_version
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -28,6 +28,9 @@ def test_optimize_and_vacuum_keep_every_row_in_fewer_files(spark, scored, tmp_pa
     versions = {name: table_version(spark, table_path(warehouse, name)) for name in names}
     files = {name: file_count(spark, table_path(warehouse, name)) for name in names}
 
+    # A table from before gold/anomaly_scores had its Change Data Feed: maintain turns it on.
+    set_property(spark, table_path(warehouse, catalog.GOLD_SCORES), CHANGE_DATA_FEED, "false")
+
     argv = ["maintain", "--warehouse", warehouse] + [a for name in names for a in ("--table", name)]
     assert main(argv) == 0
     out = capsys.readouterr().out
@@ -42,6 +45,7 @@ def test_optimize_and_vacuum_keep_every_row_in_fewer_files(spark, scored, tmp_pa
         assert after.exceptAll(before).isEmpty() and before.exceptAll(after).isEmpty(), name
         assert file_count(spark, path) <= files[name], name
     assert file_count(spark, table_path(warehouse, catalog.GOLD_SCORES)) < files["gold/anomaly_scores"]
+    assert has_change_data_feed(spark, table_path(warehouse, catalog.GOLD_SCORES))
 
 
 def test_bad_maintenance_requests_are_one_line_with_exit_2(tmp_path, capsys):

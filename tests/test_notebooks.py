@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import matplotlib
 import pytest
 
 from energy_anomaly.config import REPO_ROOT
-from energy_anomaly.notebook import LocalDbutils, LocalWidgets
+from energy_anomaly.notebook import LocalDbutils, LocalWidgets, local_display
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
@@ -25,6 +26,17 @@ def cells(path: Path) -> list[str]:
     return text.split(CELL)
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebooks_are_written_for_databricks(notebook):
+    """display() where a person looks at a table, a %pip cell, settings from the config (no
+    widget re-types a default the config holds)."""
+    text = notebook.read_text()
+    assert "# MAGIC %pip install" in text
+    assert ".show(" not in text.replace("plt.show(", "")
+    assert "notebook_config(dbutils)" in text
+    assert not re.search(r'widgets\.\w+\("(warehouse|seed|threshold_quantile)"', text)
+
+
 def test_there_are_notebooks_for_each_task():
     assert [p.name for p in NOTEBOOKS] == ["01_explore_data.py", "02_train_and_score.py", "03_investigate_household.py"]
 
@@ -34,7 +46,8 @@ def test_notebook_runs_top_to_bottom(spark, scored, notebook, tmp_path):
     matplotlib.use("Agg")
     warehouse = tmp_path / "warehouse"
     shutil.copytree(scored[0], warehouse)  # notebooks may retrain: never in the shared fixture
-    namespace = {"spark": spark, "dbutils": LocalDbutils(LocalWidgets({"warehouse": str(warehouse), **PRESETS}))}
+    widgets = LocalWidgets({"warehouse": str(warehouse), **PRESETS})
+    namespace = {"spark": spark, "dbutils": LocalDbutils(widgets), "display": local_display}
     for number, source in enumerate(cells(notebook), start=1):
         try:
             exec(compile(source, f"{notebook.name}[cell {number}]", "exec"), namespace)

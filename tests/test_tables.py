@@ -186,3 +186,25 @@ def test_a_new_table_gets_comments_and_its_check_constraints_which_refuse_a_bad_
     with pytest.raises(Exception, match="completeness_is_a_share"):
         tables.replace_where(spark.createDataFrame([bad], daily.schema), warehouse, daily, F.lit(True))
     assert spark.read.format("delta").load(path).count() == 1
+
+
+def test_the_ingest_bound_is_a_check_constraint_that_follows_the_config(spark, warehouse):
+    from energy_anomaly import catalog
+
+    row = ("MAC000001", dt.datetime(2013, 1, 1), 13.0, "file:/a.csv")
+    bounded = catalog.bronze_readings(12.0)
+    path = tables.replace_where(
+        spark.createDataFrame([row[:2] + (1.0,) + row[3:]], bounded.schema), warehouse, bounded, F.lit(True)
+    )
+    with pytest.raises(Exception, match="kwh_within_ingest_bound"):
+        tables.replace_where(spark.createDataFrame([row], bounded.schema), warehouse, bounded, F.lit(True))
+    raised = catalog.bronze_readings(20.0)
+    tables.ensure_checks(spark, path, raised)
+    properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
+    assert properties["delta.constraints.kwh_within_ingest_bound"] == "kwh <= 20.0"
+    tables.replace_where(spark.createDataFrame([row], raised.schema), warehouse, raised, F.lit(True))
+    # A bound below a reading already in the table is refused, and the table keeps the one it had.
+    with pytest.raises(Exception, match="kwh_within_ingest_bound"):
+        tables.ensure_checks(spark, path, catalog.bronze_readings(12.0))
+    properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
+    assert properties["delta.constraints.kwh_within_ingest_bound"] == "kwh <= 20.0"

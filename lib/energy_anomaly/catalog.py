@@ -8,7 +8,7 @@ layouts are in ``energy_anomaly.ingest.layouts``); writers check frames against 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyspark.sql import types as T
 
@@ -306,6 +306,18 @@ BRONZE_READINGS = Table(
     change_data_feed=True,
     checks=(("kwh_not_negative", "kwh >= 0"),),
 )
+
+
+def bronze_readings(max_kwh_per_halfhour: float) -> Table:
+    """bronze/readings with the ingest's upper bound as a CHECK constraint too: the bound is the
+    config's, so a writer that skipped the ingest's parse (or a bound lowered after the fact)
+    cannot put a reading above it into the table."""
+    bound = float(max_kwh_per_halfhour)
+    if not 0 < bound < float("inf"):
+        raise ValueError(f"not an ingest bound: {max_kwh_per_halfhour!r}")
+    return replace(BRONZE_READINGS, checks=(*BRONZE_READINGS.checks, ("kwh_within_ingest_bound", f"kwh <= {bound!r}")))
+
+
 BRONZE_QUARANTINE = Table(
     "bronze/quarantine",
     _BRONZE_QUARANTINE,
@@ -347,16 +359,21 @@ GOLD_FEATURES = Table(
 GOLD_SCORES = Table(
     "gold/anomaly_scores",
     _GOLD_SCORES,
-    "One row per scored household-day and model: score, threshold, flag and the model version.",
+    "One row per scored household-day and model: score, threshold, flag and the model version. "
+    "Its Change Data Feed gives a downstream reader the rows each scoring run replaced.",
     partition_by=("month",),
     cluster_by=("household_id",),
+    change_data_feed=True,
 )
 GOLD_ANOMALIES = Table(
     "gold/anomalies",
     _GOLD_ANOMALIES,
-    "The flagged household-days, with expected and actual kWh and the most deviating half-hours.",
+    "The flagged household-days, with expected and actual kWh and the most deviating half-hours. "
+    "Its Change Data Feed is the stream of new and withdrawn flags (an alerting or case system "
+    "reads the changes since the version it last saw).",
     cluster_by=("day",),
     one_file_per_write=True,
+    change_data_feed=True,
 )
 GOLD_METRICS = Table(
     "gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.", one_file_per_write=True

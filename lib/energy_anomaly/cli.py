@@ -7,6 +7,7 @@ stage in the library and print what it did. Errors the user can act on exit 2 wi
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import sys
 import tempfile
@@ -70,6 +71,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if importlib.util.find_spec("pyspark") is None:
+        return fail(
+            args.command,
+            "pyspark is not installed: pip install 'energy-anomaly[spark]' (Databricks runtimes bring their own)",
+        )
     run: Callable[[argparse.Namespace, Config], int] = commands.COMMANDS[args.command][2]
     started = time.monotonic()
     try:

@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import math
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -19,6 +20,9 @@ from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# What an installed wheel carries of the repository (setup.py copies it into the package): the
+# default config and the real LCL sample, at the same relative paths as in the repository.
+SHIPPED = Path(__file__).resolve().parent / "_shipped"
 DEFAULT_CONFIG = Path("conf/local.yaml")
 
 
@@ -52,6 +56,8 @@ MEMORY = re.compile(r"^[1-9][0-9]*[kmgtKMGT]?$")
 @dataclass(frozen=True)
 class SparkConfig:
     master: str | None = "local[2,3]"  # 2 cores, a failed task tried up to 3 times
+    # A Spark Connect server (sc://host:port) to run on instead; SPARK_REMOTE does the same.
+    remote: str | None = None
     app_name: str = "energy-anomaly"
     driver_memory: str | None = "6g"
     shuffle_partitions: int | None = 16  # None: Spark's (or spark-submit's) setting
@@ -65,6 +71,12 @@ class SparkConfig:
             "spark.master",
             "a Spark master URL such as local[2]",
             self.master,
+        )
+        _require(
+            self.remote is None or bool(re.fullmatch(r"sc://[^\s/]+(/;[^\s]*)?", self.remote)),
+            "spark.remote",
+            "a Spark Connect URL such as sc://127.0.0.1:15002",
+            self.remote,
         )
         _require(
             self.driver_memory is None or bool(MEMORY.match(self.driver_memory)),
@@ -270,23 +282,40 @@ def is_uri(path: str) -> bool:
     return re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/", path) is not None
 
 
+def local_path(path: str) -> str | None:
+    """``path`` on this machine's file system (a plain path, a ``file:`` URI, a Unity Catalog
+    Volume's ``/Volumes/...``), or None for other storage (``s3a://``, ``abfss://``, ...)."""
+    if not is_uri(path):
+        return path
+    if path.startswith("file:"):
+        return urllib.parse.unquote(urllib.parse.urlparse(path).path)
+    return None
+
+
 def resolve_path(path: str) -> str:
-    """A relative path from the working directory, else from the repository (the shipped sample);
-    URIs as given."""
+    """A relative path from the working directory, else from the repository (a source checkout),
+    else from what the installed wheel ships (the sample data); URIs and paths found nowhere as
+    given."""
     if is_uri(path):
         return path
     candidate = Path(path)
-    return str(candidate if candidate.is_absolute() or candidate.exists() else REPO_ROOT / candidate)
+    if candidate.is_absolute() or candidate.exists():
+        return str(candidate)
+    for base in (REPO_ROOT, SHIPPED):
+        if (base / candidate).exists():
+            return str(base / candidate)
+    return str(candidate)
 
 
 def resolve_config_path(path: str | Path | None) -> Path:
-    """The config file to read: the given path, else conf/local.yaml here or in the repository."""
+    """The config file to read: the given path, else conf/local.yaml here, in the repository or
+    in the installed package."""
     if path is not None:
         candidate = Path(path)
         if not candidate.is_file():
             raise ConfigError(f"config file not found: {candidate}")
         return candidate
-    for candidate in (DEFAULT_CONFIG, REPO_ROOT / DEFAULT_CONFIG):
+    for candidate in (DEFAULT_CONFIG, REPO_ROOT / DEFAULT_CONFIG, SHIPPED / DEFAULT_CONFIG):
         if candidate.is_file():
             return candidate
     raise ConfigError(f"no --config given and {DEFAULT_CONFIG} not found")

@@ -14,10 +14,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
 from energy_anomaly import catalog, tables
+from energy_anomaly.session import cores
 
 LISTING_PARALLELISM = "spark.sql.sources.parallelPartitionDiscovery.parallelism"
 
@@ -32,7 +32,16 @@ class Upkeep:
 
 
 def file_count(spark: SparkSession, path: str) -> int:
-    return int(DeltaTable.forPath(spark, path).detail().select("numFiles").first()[0])
+    return int(tables.table_detail(spark, path)["numFiles"])
+
+
+def bring_up_to_date(spark: SparkSession, path: str, table: catalog.Table) -> None:
+    """A table created by an older version gets what the catalogue now declares for it: its
+    Change Data Feed and CHECK constraints (a constraint that rows already there break is
+    refused, in one line)."""
+    if table.change_data_feed and not tables.has_change_data_feed(spark, path):
+        tables.set_property(spark, path, tables.CHANGE_DATA_FEED, "true")
+    tables.ensure_checks(spark, path, table)
 
 
 def maintain_table(
@@ -43,29 +52,31 @@ def maintain_table(
     if not tables.table_exists(spark, path):
         return None
     began = time.perf_counter()
+    bring_up_to_date(spark, path, table)
     before = file_count(spark, path)
-    delta = DeltaTable.forPath(spark, path)
+    # SQL rather than Delta's Python API, which on Spark Connect needs Delta's server plugin.
+    # Names and hours are the catalogue's and the validated config's; the path is a quoted
+    # identifier.
+    identifier = tables.path_identifier(path)
     if optimize:
-        builder = delta.optimize()
-        tables.retry_conflicts(
-            (lambda: builder.executeZOrderBy(*table.cluster_by)) if table.cluster_by else builder.executeCompaction,
-            table.name,
-        )
+        zorder = f" ZORDER BY ({', '.join(f'`{c}`' for c in table.cluster_by)})" if table.cluster_by else ""
+        tables.retry_conflicts(lambda: spark.sql(f"OPTIMIZE {identifier}{zorder}").collect(), table.name)
     after = file_count(spark, path)
     removed = 0
     if vacuum_hours is not None:
         # VACUUM lists the table's folders in one Spark job of this many tasks; Spark's default,
         # 10,000, is for clusters listing huge tables (a small table took 24-38 s here, on 2 cores).
-        tasks = str(max(8, 4 * spark.sparkContext.defaultParallelism))
+        tasks = str(max(8, 4 * cores(spark)))
+        statement = f"VACUUM {identifier} RETAIN {int(vacuum_hours)} HOURS"
         with tables.session_conf(spark, LISTING_PARALLELISM, tasks):
-            tables.retry_conflicts(lambda: delta.vacuum(float(vacuum_hours)), table.name)
+            tables.retry_conflicts(lambda: spark.sql(statement).collect(), table.name)
         removed = vacuumed_files(spark, path)
     return Upkeep(table.name, before, after, removed, time.perf_counter() - began)
 
 
 def vacuumed_files(spark: SparkSession, path: str) -> int:
     """Files the last VACUUM deleted, from the ``VACUUM END`` entry Delta logs in the history."""
-    last = DeltaTable.forPath(spark, path).history(1).select("operation", "operationMetrics").first()
+    last = tables.last_history_entry(spark, path)
     if last is None or last["operation"] != "VACUUM END":
         return 0
     return int((last["operationMetrics"] or {}).get("numDeletedFiles", 0))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -68,6 +69,39 @@ JOB_CONF = {
     # landing folder), and bronze skips files by source_file (32 by default).
     "spark.databricks.io.skipping.stringPrefixLength": "256",
 }
+
+
+# Static settings a Spark Connect client cannot set: the server is started with them.
+SERVER_ONLY_CONF = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog")
+# What a client may set on its session: Spark SQL's and Delta's runtime settings.
+SESSION_CONF_PREFIXES = ("spark.sql.", "spark.databricks.")
+
+
+def is_connect(spark) -> bool:
+    """True for a Spark Connect session (``SparkSession.builder.remote``, Databricks serverless and
+    standard access mode): no SparkContext, no JVM in this process."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def connect_url(spark_config: SparkConfig) -> str | None:
+    """The Spark Connect server to use: ``spark.remote`` in the config, else ``SPARK_REMOTE``
+    (what Databricks and ``pyspark --remote`` set)."""
+    return spark_config.remote or os.environ.get("SPARK_REMOTE")
+
+
+def cores(spark) -> int:
+    """Task slots of the session: SparkContext's default parallelism, or on Spark Connect the
+    server's ``spark.default.parallelism`` / local master, else the shuffle partitions."""
+    if not is_connect(spark):
+        return spark.sparkContext.defaultParallelism
+    given = spark.conf.get("spark.default.parallelism", None)
+    if given:
+        return int(given)
+    master = spark.conf.get("spark.master", None) or ""
+    local = re.fullmatch(r"local\[(\d+|\*)(,\d+)?\]", master)
+    if local:
+        return (os.cpu_count() or 1) if local.group(1) == "*" else int(local.group(1))
+    return int(spark.conf.get("spark.sql.shuffle.partitions"))
 
 
 def is_submitted() -> bool:
@@ -135,7 +169,11 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     if spark_config.shuffle_partitions is not None:
         settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)
     settings.update({key: str(value) for key, value in spark_config.conf.items()})
-    if is_submitted():
+    if on_databricks():
+        return databricks_session(settings)
+    if connect_url(spark_config) is not None:
+        pass  # the server has its master, memory and jars
+    elif is_submitted():
         # What spark-submit was given (--conf, spark-defaults.conf) wins over the YAML. Its JVM
         # holds those settings: connect to it first, or SparkConf() starts empty.
         SparkContext._ensure_initialized()
@@ -144,6 +182,9 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     else:
         settings.update(embedded_conf(spark_config))
         logger.info("starting embedded Spark %s with Delta %s", settings["spark.master"], spark_config.delta_package)
+    remote = connect_url(spark_config)
+    if remote is not None:
+        return connect_session(builder, remote, settings)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -151,6 +192,35 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     if "spark.jars.packages" in settings:
         remember_jars(spark, spark_config.delta_package)
     return spark
+
+
+def on_databricks() -> bool:
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def databricks_session(settings: dict[str, str]):
+    """The runtime's session (classic on dedicated access mode, Spark Connect on standard access
+    mode and serverless); the job's SQL settings are set on it, the cluster's others kept."""
+    spark = SparkSession.builder.getOrCreate()
+    for key, value in settings.items():
+        if key.startswith(SESSION_CONF_PREFIXES) and key not in SERVER_ONLY_CONF:
+            try:
+                spark.conf.set(key, value)
+            except Exception as exc:  # serverless refuses most settings; its defaults stand
+                logger.info("Databricks kept its %s (%s)", key, str(exc).splitlines()[0][:120])
+    return spark
+
+
+def connect_session(builder, remote: str, settings: dict[str, str]):
+    """A Spark Connect session on ``remote`` (``sc://host:port``): the job's SQL settings are set
+    on it. The rest (Delta's extensions, the driver's JVM options, memory) are the server's, set
+    where it was started, as on Databricks."""
+    logger.info("connecting to Spark Connect at %s", remote)
+    builder = builder.remote(remote)
+    for key, value in settings.items():
+        if key.startswith(SESSION_CONF_PREFIXES) and key not in SERVER_ONLY_CONF:
+            builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def describe_jobs(spark, text: str | None) -> None:

@@ -11,16 +11,21 @@ from __future__ import annotations
 import logging
 import random
 import re
+import shutil
 import time
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from delta.tables import DeltaTable
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.errors import AnalysisException
+from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from energy_anomaly.catalog import COLUMN_COMMENTS, DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
+from energy_anomaly.config import local_path
 from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
+from energy_anomaly.session import is_connect
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +50,30 @@ def models_dir(warehouse: str) -> Path:
 
 
 def table_exists(spark: SparkSession, path: str) -> bool:
-    return DeltaTable.isDeltaTable(spark, path)
+    """Whether ``path`` holds a Delta table. On Spark Connect, where Delta's Python API needs a
+    Delta Connect server plugin, through SQL: the history's latest entry."""
+    if not is_connect(spark):
+        return DeltaTable.isDeltaTable(spark, path)
+    try:
+        spark.sql(f"DESCRIBE HISTORY {path_identifier(path)} LIMIT 1").collect()
+    except AnalysisException:
+        return False
+    return True
+
+
+def table_detail(spark: SparkSession, path: str) -> Row:
+    """``DESCRIBE DETAIL``: format, numFiles, properties, description, ... (SQL, so it also runs
+    on Spark Connect without Delta's Connect plugin)."""
+    return spark.sql(f"DESCRIBE DETAIL {path_identifier(path)}").first()
+
+
+def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
+    return dict(table_detail(spark, path)["properties"] or {})
+
+
+def last_history_entry(spark: SparkSession, path: str) -> Row:
+    """The latest commit's history row (version, operation, operationMetrics, ...)."""
+    return spark.sql(f"DESCRIBE HISTORY {path_identifier(path)} LIMIT 1").first()
 
 
 def read_table(spark: SparkSession, warehouse: str, table: Table | str) -> DataFrame:
@@ -102,34 +130,74 @@ def with_comments(schema: T.StructType) -> T.StructType:
     )
 
 
+def sql_string(text: str) -> str:
+    """A SQL string literal of one of the catalogue's own texts (comments, property values)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def create_table_sql(path: str, table: Table) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` of ``table`` at ``path``: columns with types, NOT NULL and
+    comments, partitioning, description, statistics columns, Change Data Feed and CHECK
+    constraints. Every text in it is the catalogue's own (no input, no flag); the path is a
+    quoted identifier (``path_identifier``). A CHECK constraint is the table property
+    ``delta.constraints.<name>``: set here it is in the table's first commit (ALTER TABLE ... ADD
+    CONSTRAINT would add a commit per constraint, racing concurrent creators and writers)."""
+    wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
+    stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
+    columns = ",\n  ".join(
+        f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
+        + (f" COMMENT {sql_string(COLUMN_COMMENTS[f.name])}" if f.name in COLUMN_COMMENTS else "")
+        for f in table.schema
+    )
+    properties = {"delta.dataSkippingStatsColumns": ",".join(stats)}
+    if table.change_data_feed:
+        properties[CHANGE_DATA_FEED] = "true"
+    properties.update({f"delta.constraints.{name}": expression for name, expression in table.checks})
+    partitioned = f"PARTITIONED BY ({', '.join(f'`{c}`' for c in table.partition_by)})\n" if table.partition_by else ""
+    listed = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in properties.items())
+    return (
+        f"CREATE TABLE IF NOT EXISTS {path_identifier(path)} (\n  {columns}\n) USING delta\n"
+        f"{partitioned}COMMENT {sql_string(table.description)}\nTBLPROPERTIES ({listed})"
+    )
+
+
 def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta), its
     partitioning, statistics columns, comments and CHECK constraints; a table that exists keeps
     what it was created with."""
-    wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
-    stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
-    builder = (
-        DeltaTable.createIfNotExists(spark)
-        .location(path)
-        .addColumns(with_comments(table.schema))
-        .comment(table.description)
-        .property("delta.dataSkippingStatsColumns", ",".join(stats))
-    )
-    if table.partition_by:
-        builder = builder.partitionedBy(*table.partition_by)
-    if table.change_data_feed:
-        builder = builder.property(CHANGE_DATA_FEED, "true")
-    # A CHECK constraint is the table property delta.constraints.<name>: set at creation it is in
-    # the table's first commit (ALTER TABLE ... ADD CONSTRAINT would add a commit per constraint,
-    # racing concurrent creators and writers).
-    for name, expression in table.checks:
-        builder = builder.property(f"delta.constraints.{name}", expression)
+    statement = create_table_sql(path, table)
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
-    retry_conflicts(builder.execute, path, also=(CREATE_RACE,))
+    retry_conflicts(lambda: spark.sql(statement), path, also=(CREATE_RACE,))
 
 
 CHANGE_DATA_FEED = "delta.enableChangeDataFeed"
+CONSTRAINT_NAME = re.compile(r"[a-z][a-z0-9_]*")
+# A catalogue expression: column names, numbers, comparisons and AND/OR/BETWEEN/IS NULL.
+CONSTRAINT_EXPRESSION = re.compile(r"[A-Za-z0-9_ .<>=+\-]+")
+
+
+def ensure_checks(spark: SparkSession, path: str, table: Table) -> None:
+    """Brings an existing table's CHECK constraints to the declared ones (a table created before a
+    constraint was declared, or with another ingest bound): each differing one is dropped and
+    added again, and Delta refuses the ADD if a row already in the table breaks it. Names and
+    expressions are the catalogue's own, checked against plain patterns (Spark's DDL takes no
+    parameter markers); the path is a quoted identifier."""
+    properties = table_properties(spark, path)
+    for name, expression in table.checks:
+        if properties.get(f"delta.constraints.{name}", "").strip().lower() == expression.strip().lower():
+            continue
+        if not (CONSTRAINT_NAME.fullmatch(name) and CONSTRAINT_EXPRESSION.fullmatch(expression)):
+            raise ValueError(f"not a CHECK constraint this project declares: {name!r} {expression!r}")
+        # Checked before the DROP, so a refused bound leaves the table with the constraint it had.
+        breaking = spark.read.format("delta").load(path).where(~F.expr(expression)).limit(1).count()
+        if breaking:
+            raise EnergyAnomalyError(
+                f"{table.name}: rows already in the table break the CHECK constraint {name} ({expression})"
+            )
+        identifier = path_identifier(path)
+        spark.sql(f"ALTER TABLE {identifier} DROP CONSTRAINT IF EXISTS {name}")
+        spark.sql(f"ALTER TABLE {identifier} ADD CONSTRAINT {name} CHECK ({expression})")
 
 
 PROPERTY_KEY = re.compile(r"delta\.[A-Za-z][A-Za-z0-9.]*")
@@ -146,7 +214,7 @@ def set_property(spark: SparkSession, path: str, key: str, value: str) -> None:
 
 
 def has_change_data_feed(spark: SparkSession, path: str) -> bool:
-    properties = DeltaTable.forPath(spark, path).detail().select("properties").first()["properties"] or {}
+    properties = table_properties(spark, path)
     return properties.get(CHANGE_DATA_FEED, "false").lower() == "true"
 
 
@@ -164,9 +232,7 @@ def overwrite(df: DataFrame, warehouse: str, table: Table) -> str:
     path = table_path(warehouse, table)
     checked = check_schema(df, table.schema, table.name)
     spark = df.sparkSession
-    if DeltaTable.isDeltaTable(spark, path) and not same_columns(
-        spark.read.format("delta").load(path).schema, table.schema
-    ):
+    if table_exists(spark, path) and not same_columns(spark.read.format("delta").load(path).schema, table.schema):
         logger.warning(
             "%s: written by another version with other columns; rebuilding it with the declared schema", table.name
         )
@@ -177,7 +243,14 @@ def overwrite(df: DataFrame, warehouse: str, table: Table) -> str:
 
 
 def delete_path(spark: SparkSession, path: str) -> None:
-    """Removes a folder on any Hadoop file system (local, HDFS, object stores)."""
+    """Removes a folder on any Hadoop file system (local, HDFS, object stores); on Spark Connect
+    (no JVM here), a folder this process sees (local disk, a Unity Catalog Volume)."""
+    if is_connect(spark):
+        local = local_path(path)
+        if local is None:
+            raise EnergyAnomalyError(f"{path}: cannot remove a folder on remote storage through Spark Connect")
+        shutil.rmtree(local, ignore_errors=True)
+        return
     jvm = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).delete(hadoop_path, True)
@@ -232,7 +305,11 @@ def delete_where(spark: SparkSession, warehouse: str, table: Table, condition: C
     """``replace_where`` with no rows: removes exactly the rows matching ``condition``, with no write
     job. A table that does not exist yet is created empty; one with no matching rows gets no commit."""
     path = table_path(warehouse, table)
-    if table_exists(spark, path):
+    if table_exists(spark, path) and is_connect(spark):
+        # Delta's delete API needs the Delta Connect plugin: an overwrite by condition with no rows.
+        empty = spark.createDataFrame([], table.schema)
+        retry_conflicts(lambda: empty.writeTo(path_identifier(path)).overwrite(condition), table.name)
+    elif table_exists(spark, path):
         retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name)
     else:
         ensure_table(spark, path, table)
@@ -309,7 +386,7 @@ def table_version(spark: SparkSession, path: str) -> int | None:
     """The table's latest version, or None where there is no table yet."""
     if not table_exists(spark, path):
         return None
-    return DeltaTable.forPath(spark, path).history(1).select("version").first()["version"]
+    return last_history_entry(spark, path)["version"]
 
 
 def rows_written(spark: SparkSession, path: str, before: int | None = None) -> int:
@@ -343,7 +420,7 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
 def last_commit(spark: SparkSession, path: str) -> tuple[int, str, dict[str, int]]:
     """The latest commit's version, operation and the row counts Delta recorded for it (no pass
     over the data)."""
-    row = DeltaTable.forPath(spark, path).history(1).select("version", "operation", "operationMetrics").first()
+    row = last_history_entry(spark, path)
     metrics = row["operationMetrics"] or {}
     return row["version"], row["operation"], {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
 

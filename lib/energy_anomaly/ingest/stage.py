@@ -177,15 +177,23 @@ def collected_quarantine(spark: SparkSession, seen: dict, max_rejects: int) -> D
     return spark.createDataFrame(rows, catalog.BRONZE_QUARANTINE.schema)
 
 
-def replace_bronze_readings(readings: DataFrame, warehouse: str, source_files: list[str]) -> str:
+def replace_bronze_readings(
+    readings: DataFrame, warehouse: str, source_files: list[str], max_kwh_per_halfhour: float
+) -> str:
     """Writes ``readings`` to bronze/readings in place of the rows earlier runs took from
     ``source_files``: statistics on household_id only, no Parquet min/max on source_file, and no
-    per-row predicate check (each row carries the file it came from: ``check_file_naming``)."""
-    with tables.session_conf(readings.sparkSession, *NO_SOURCE_FILE_PARQUET_STATS):
+    per-row predicate check (each row carries the file it came from: ``check_file_naming``).
+    The table's CHECK constraints include the ingest bound, brought up to the config's first."""
+    spark = readings.sparkSession
+    table = catalog.bronze_readings(max_kwh_per_halfhour)
+    path = tables.table_path(warehouse, table)
+    if tables.table_exists(spark, path):
+        tables.ensure_checks(spark, path, table)
+    with tables.session_conf(spark, *NO_SOURCE_FILE_PARQUET_STATS):
         return tables.replace_where(
             readings,
             warehouse,
-            catalog.BRONZE_READINGS,
+            table,
             from_files(source_files),
             rows_match_by_construction=True,
         )
@@ -226,7 +234,9 @@ def run_ingest(
                 spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
             readings_before = tables.table_version(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
-            readings_path = replace_bronze_readings(select_readings(parsed), warehouse, reading_files)
+            readings_path = replace_bronze_readings(
+                select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
+            )
             seen = lines.get
             check_files_read(seen["files_read"], reading_files)
             quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)

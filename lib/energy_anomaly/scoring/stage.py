@@ -1,6 +1,6 @@
 """The score stage: ``gold/features`` + a model bundle -> ``gold/anomaly_scores``, ``gold/anomalies``.
 
-The bundle is shipped to the executors once, as one zip (``SparkContext.addArchive``), and loaded once per
+The bundle is shipped to the executors once, as one zip (``ship_archive``), and loaded once per
 Python worker (a module-level cache keyed by its version), with TensorFlow on one thread per
 task. Work is grouped by household: each group sees its household's days plus the 7 days before
 the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
@@ -32,6 +32,7 @@ from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
+from energy_anomaly.session import cores, is_connect
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,24 @@ WORKER_THREADS = 1
 _BUNDLES: dict[str, Bundle] = {}
 
 
+def ship_archive(spark: SparkSession, archive: Path) -> None:
+    """Sends the bundle's zip to every node once, unpacked there under its name in the Spark files
+    folder: ``SparkContext.addArchive``, or on Spark Connect (no SparkContext) the session's
+    ``addArtifacts``. The zip's name holds the bundle's version, so a second scoring run of one
+    session ships nothing new."""
+    if not is_connect(spark):
+        spark.sparkContext.addArchive(str(archive))
+        return
+    try:
+        spark.addArtifacts(str(archive), archive=True)
+    except Exception as exc:  # the session already holds this version's archive
+        if "already exists" not in str(exc).lower() and "duplicate" not in str(exc).lower():
+            raise
+
+
 def worker_bundle(name: str) -> Bundle:
-    """The bundle shipped with addArchive (unpacked by Spark on each node), loaded once per Python worker process."""
+    """The bundle shipped by ``ship_archive`` (unpacked by Spark on each node), loaded once per
+    Python worker process."""
     if name not in _BUNDLES:
         _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=WORKER_THREADS)
     return _BUNDLES[name]
@@ -220,12 +237,12 @@ def score_and_replace(
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
     archive = archive_bundle(bundle_path)
-    spark.sparkContext.addArchive(str(archive))
+    ship_archive(spark, archive)
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if rows is not None:
-        cores = spark.sparkContext.defaultParallelism
-        n_groups = min(n_groups, max(cores, cores * math.ceil(rows / (cores * ROWS_PER_CALL))))
+        slots = cores(spark)
+        n_groups = min(n_groups, max(slots, slots * math.ceil(rows / (slots * ROWS_PER_CALL))))
     wide = score_wide(context, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         before = {

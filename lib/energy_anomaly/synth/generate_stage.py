@@ -132,7 +132,7 @@ def run_generate(
         bronze = readings.where(~F.col("is_null")).select(
             "household_id", "ts", "kwh", F.lit(source).alias("source_file")
         )
-        replace_bronze_readings(bronze, warehouse, [source])
+        replace_bronze_readings(bronze, warehouse, [source], max_kwh)
         households = plan.select(
             "household_id", "tariff", "acorn", "acorn_group", F.lit(None).cast("string").alias("block")
         )

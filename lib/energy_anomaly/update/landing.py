@@ -18,14 +18,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from energy_anomaly import tables
+from energy_anomaly.catalog import Table
+from energy_anomaly.config import local_path
 from energy_anomaly.errors import EnergyAnomalyError
 from energy_anomaly.ingest.sources import DATA_SUFFIXES
+from energy_anomaly.periods import is_in
+from energy_anomaly.session import is_connect
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +83,8 @@ def run(
     """Feeds the landing zone's new files to ``apply``, a batch at a time. With ``every_seconds``
     None, processes what has landed and stops (``availableNow``); otherwise checks every so many
     seconds until stopped (or ``timeout_seconds`` pass)."""
+    if is_connect(spark):
+        return run_without_stream(spark, warehouse, landing, apply, every_seconds)
     batches = Batches()
 
     def each_batch(files: DataFrame, batch_id: int) -> None:
@@ -115,8 +124,74 @@ def run(
     return batches
 
 
+APPLIED = Table(
+    "update/applied",
+    T.StructType(
+        [
+            T.StructField("path", T.StringType(), False),
+            T.StructField("length", T.LongType(), False),
+            T.StructField("modificationTime", T.TimestampType(), True),
+            T.StructField("applied_at", T.TimestampType(), False),
+        ]
+    ),
+    "The landing zone's files an update applied on Spark Connect, one row each (what the "
+    "stream's checkpoint records in classic mode).",
+)
+
+
+def run_without_stream(
+    spark: SparkSession,
+    warehouse: str,
+    landing: str,
+    apply: Callable[[list[str]], object],
+    every_seconds: int | None,
+) -> Batches:
+    """``run`` on Spark Connect, which runs a ``foreachBatch`` function in a server-side Python
+    process with its own session (the batches' results and errors would not come back here).
+    One batch: the zone's data files (listed by the same ``binaryFile`` source) not yet in the
+    Delta table of applied files beside the checkpoints, recorded once ``apply`` returns. A run
+    killed before the record is applied again, and ``run_update`` replaces what it wrote."""
+    if every_seconds is not None:
+        raise EnergyAnomalyError(
+            "--every needs a classic Spark session (a stream); on Spark Connect schedule `update` "
+            "instead (e.g. a Databricks file-arrival trigger)"
+        )
+    listed = (
+        spark.read.format("binaryFile")
+        .option("pathGlobFilter", DATA_FILES)
+        .option("recursiveFileLookup", "true")
+        .load(landing)
+        .select("path", "length", "modificationTime")
+    )
+    applied_path = f"{checkpoint_path(warehouse, landing)}/applied"
+    if tables.table_exists(spark, applied_path):
+        listed = listed.join(spark.read.format("delta").load(applied_path).select("path"), "path", "left_anti")
+    new = listed.collect()
+    batches = Batches()
+    if not new:
+        return batches
+    logger.info("update: %d new file(s)", len(new))
+    batches.results.append(apply(sorted(row["path"] for row in new)))
+    record = spark.createDataFrame(
+        [(row["path"], row["length"], row["modificationTime"]) for row in new],
+        "path STRING, length BIGINT, modificationTime TIMESTAMP",
+    ).withColumn("applied_at", F.current_timestamp())
+    tables.ensure_table(spark, applied_path, APPLIED)
+    tables.retry_conflicts(
+        lambda: record.writeTo(tables.path_identifier(applied_path)).overwrite(
+            is_in("path", [row["path"] for row in new])
+        ),
+        APPLIED.name,
+    )
+    return batches
+
+
 def still_there(spark: SparkSession, path: str) -> bool:
-    """Whether a file the stream listed still exists (a removed file has no rows to lose)."""
+    """Whether a file the stream listed still exists (a removed file has no rows to lose). On
+    Spark Connect a file on remote storage is taken to be there (its read then names it if not)."""
+    if is_connect(spark):
+        local = local_path(path)
+        return local is None or os.path.exists(local)
     jvm = spark.sparkContext._jvm
     hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
     return hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()).exists(hadoop_path)
