@@ -45,10 +45,13 @@ def dependencies_env(folder: Path, wheel: Path | None = None) -> Path:
     if wheel is None:
         subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
     else:
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+        # No PYTHONPATH: a source tree on it would look like the package installed already.
+        clean = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, env=clean)
         subprocess.run(
             [str(folder / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
             check=True,
+            env=clean,
         )
     purelib = Path(
         subprocess.run(

@@ -41,8 +41,9 @@ def test_the_wheel_runs_the_demo_from_an_empty_directory(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout.strip()
+    )
+    assert where.returncode == 0, where.stderr[-2000:]
+    where = where.stdout.strip()
     assert Path(where).is_relative_to(tmp_path / "venv"), where
 
     demo = subprocess.run([script, "demo"], cwd=empty, env=env, capture_output=True, text=True, timeout=900)

@@ -1,6 +1,7 @@
 """The score stage: ``gold/features`` + a model bundle -> ``gold/anomaly_scores``, ``gold/anomalies``.
 
-The bundle is shipped to the executors once, as one zip (``ship_archive``), and loaded once per
+The bundle is shipped to the executors once, as one zip (``ship_bundle``; read in place from a
+Unity Catalog Volume), and loaded once per
 Python worker (a module-level cache keyed by its version), with TensorFlow on one thread per
 task. Work is grouped by household: each group sees its household's days plus the 7 days before
 the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
@@ -55,27 +56,42 @@ WORKER_THREADS = 1
 _BUNDLES: dict[str, Bundle] = {}
 
 
-def ship_archive(spark: SparkSession, archive: Path) -> None:
-    """Sends the bundle's zip to every node once, unpacked there under its name in the Spark files
-    folder: ``SparkContext.addArchive``, or on Spark Connect (no SparkContext) the session's
+def ship_bundle(spark: SparkSession, bundle_path: Path) -> str:
+    """Makes the bundle readable on every node; returns how workers find it (``worker_bundle``).
+
+    A bundle on a Unity Catalog Volume is read there by every node (``/Volumes`` is mounted on
+    Databricks' workers): its folder is the answer, nothing is shipped. Otherwise its zip goes
+    to every node once, unpacked under its name in the Spark files folder:
+    ``SparkContext.addArchive``, or on Spark Connect (no SparkContext) the session's
     ``addArtifacts``. The zip's name holds the bundle's version, so a second scoring run of one
     session ships nothing new."""
+    if on_volume(bundle_path):
+        return str(bundle_path)
+    archive = archive_bundle(bundle_path)
     if not is_connect(spark):
         spark.sparkContext.addArchive(str(archive))
-        return
+        return archive.name
     try:
         spark.addArtifacts(str(archive), archive=True)
     except Exception as exc:  # the session already holds this version's archive
         if "already exists" not in str(exc).lower() and "duplicate" not in str(exc).lower():
             raise
+    return archive.name
 
 
-def worker_bundle(name: str) -> Bundle:
-    """The bundle shipped by ``ship_archive`` (unpacked by Spark on each node), loaded once per
-    Python worker process."""
-    if name not in _BUNDLES:
-        _BUNDLES[name] = Bundle.load(SparkFiles.get(name), threads=WORKER_THREADS)
-    return _BUNDLES[name]
+def on_volume(path: Path | str) -> bool:
+    """A path on a Unity Catalog Volume (``/Volumes/<catalog>/<schema>/<volume>/...``)."""
+    parts = Path(path).parts
+    return Path(path).is_absolute() and len(parts) >= 5 and parts[1] == "Volumes"
+
+
+def worker_bundle(shipped: str) -> Bundle:
+    """The bundle ``ship_bundle`` made readable: a folder path, or the name of the archive Spark
+    unpacked on this node; loaded once per Python worker process."""
+    if shipped not in _BUNDLES:
+        folder = shipped if Path(shipped).is_absolute() else SparkFiles.get(shipped)
+        _BUNDLES[shipped] = Bundle.load(folder, threads=WORKER_THREADS)
+    return _BUNDLES[shipped]
 
 
 @dataclass(frozen=True)
@@ -236,14 +252,13 @@ def score_and_replace(
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
-    archive = archive_bundle(bundle_path)
-    ship_archive(spark, archive)
+    shipped = ship_bundle(spark, Path(bundle_path))
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if rows is not None:
         slots = cores(spark)
         n_groups = min(n_groups, max(slots, slots * math.ceil(rows / (slots * ROWS_PER_CALL))))
-    wide = score_wide(context, archive.name, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
+    wide = score_wide(context, shipped, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         before = {
             table: tables.table_version(spark, tables.table_path(warehouse, table))
