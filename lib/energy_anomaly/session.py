@@ -3,7 +3,10 @@
 Embedded default (``spark.master`` in the config, e.g. ``local[2]``): Delta's jars are resolved
 from Maven Central through Spark's Ivy resolver into a cache folder once, then read from there.
 Under ``spark-submit`` the master, memory and packages given there win; the session only adds
-what the job itself needs (Delta extensions, UTC, Arrow).
+what the job itself needs (Delta extensions, UTC, Arrow). With ``spark.remote`` (or
+``SPARK_REMOTE``) it is a Spark Connect client of that server, and on Databricks the runtime's
+session (Spark Connect on standard access mode and serverless); either way only SQL settings are
+set on it.
 """
 
 from __future__ import annotations
@@ -170,10 +173,11 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
         settings["spark.sql.shuffle.partitions"] = str(spark_config.shuffle_partitions)
     settings.update({key: str(value) for key, value in spark_config.conf.items()})
     if on_databricks():
-        return databricks_session(settings)
-    if connect_url(spark_config) is not None:
-        pass  # the server has its master, memory and jars
-    elif is_submitted():
+        return databricks_session(session_settings(settings))
+    remote = connect_url(spark_config)
+    if remote is not None:
+        return connect_session(builder, remote, session_settings(settings))
+    if is_submitted():
         # What spark-submit was given (--conf, spark-defaults.conf) wins over the YAML. Its JVM
         # holds those settings: connect to it first, or SparkConf() starts empty.
         SparkContext._ensure_initialized()
@@ -182,9 +186,6 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     else:
         settings.update(embedded_conf(spark_config))
         logger.info("starting embedded Spark %s with Delta %s", settings["spark.master"], spark_config.delta_package)
-    remote = connect_url(spark_config)
-    if remote is not None:
-        return connect_session(builder, remote, settings)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -192,6 +193,12 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     if "spark.jars.packages" in settings:
         remember_jars(spark, spark_config.delta_package)
     return spark
+
+
+def session_settings(settings: dict[str, str]) -> dict[str, str]:
+    """The settings a client may set on a running session (Spark SQL's and Delta's); the rest
+    (Delta's extensions, the driver's JVM options, memory) belong to whoever started Spark."""
+    return {k: v for k, v in settings.items() if k.startswith(SESSION_CONF_PREFIXES) and k not in SERVER_ONLY_CONF}
 
 
 def on_databricks() -> bool:
@@ -203,23 +210,20 @@ def databricks_session(settings: dict[str, str]):
     mode and serverless); the job's SQL settings are set on it, the cluster's others kept."""
     spark = SparkSession.builder.getOrCreate()
     for key, value in settings.items():
-        if key.startswith(SESSION_CONF_PREFIXES) and key not in SERVER_ONLY_CONF:
-            try:
-                spark.conf.set(key, value)
-            except Exception as exc:  # serverless refuses most settings; its defaults stand
-                logger.info("Databricks kept its %s (%s)", key, str(exc).splitlines()[0][:120])
+        try:
+            spark.conf.set(key, value)
+        except Exception as exc:  # serverless refuses most settings; its defaults stand
+            logger.info("Databricks kept its %s (%s)", key, str(exc).splitlines()[0][:120])
     return spark
 
 
 def connect_session(builder, remote: str, settings: dict[str, str]):
-    """A Spark Connect session on ``remote`` (``sc://host:port``): the job's SQL settings are set
-    on it. The rest (Delta's extensions, the driver's JVM options, memory) are the server's, set
-    where it was started, as on Databricks."""
+    """A Spark Connect session on ``remote`` (``sc://host:port``) with the job's session settings;
+    the server was started with Delta's jars and extensions, as Databricks is."""
     logger.info("connecting to Spark Connect at %s", remote)
     builder = builder.remote(remote)
     for key, value in settings.items():
-        if key.startswith(SESSION_CONF_PREFIXES) and key not in SERVER_ONLY_CONF:
-            builder = builder.config(key, value)
+        builder = builder.config(key, value)
     return builder.getOrCreate()
 
 

@@ -6,7 +6,8 @@ ingest does (layout by header, strict grammar, quarantine). Spark's file source 
 files in the checkpoint's offset log before the batch runs and marks it committed after
 ``foreachBatch`` returns, so a batch that failed or was killed is run again with the same files
 on the next start; ``run_update`` replaces what a partial run wrote. Files already committed are
-never read again.
+never read again. On Spark Connect (no ``foreachBatch`` in this process) one batch instead:
+the files not yet in a Delta table of applied files beside the checkpoints (``run_without_stream``).
 
 Landing rule: a file becomes visible to the stream when its final name appears. Write it under a
 name starting with ``.`` or ``_`` (Hadoop and Spark skip those) or not ending in ``.csv``,
