@@ -50,7 +50,11 @@ if not household_id:
     household_id = top["household_id"]
 print("household:", household_id)
 flagged = anomalies.where(F.col("household_id") == household_id).orderBy("day")
-display(flagged.select("day", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group"))
+display(
+    flagged.select(
+        "day", "reason", "score", "actual_kwh", "expected_kwh", "top_deviating_times", "tariff", "acorn_group"
+    )
+)
 
 # COMMAND ----------
 

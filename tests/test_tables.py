@@ -208,3 +208,19 @@ def test_the_ingest_bound_is_a_check_constraint_that_follows_the_config(spark, w
         tables.ensure_checks(spark, path, catalog.bronze_readings(12.0))
     properties = DeltaTable.forPath(spark, path).detail().first()["properties"]
     assert properties["delta.constraints.kwh_within_ingest_bound"] == "kwh <= 20.0"
+
+
+def test_a_table_written_before_a_column_was_declared_gets_it(spark, warehouse):
+    from energy_anomaly import catalog
+
+    anomalies = catalog.GOLD_ANOMALIES
+    older = Table(anomalies.name, T.StructType(anomalies.schema.fields[:-1]), anomalies.description)
+    path = tables.table_path(warehouse, anomalies)
+    tables.ensure_table(spark, path, older)
+    assert "reason" not in spark.read.format("delta").load(path).columns
+    tables.ensure_table(spark, path, anomalies)
+    schema = spark.read.format("delta").load(path).schema
+    assert schema.fieldNames() == anomalies.schema.fieldNames()
+    assert schema["reason"].metadata["comment"] == anomalies.comment("reason")
+    tables.ensure_table(spark, path, anomalies)  # nothing left to add: no commit
+    assert tables.last_commit(spark, path)[1] == "ADD COLUMNS"

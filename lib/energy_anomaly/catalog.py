@@ -81,6 +81,12 @@ class Table:
     # Delta CHECK constraints (name, SQL expression over the row): rules that hold for every row
     # whatever the input, so a write that breaks one is a bug, refused by Delta, not a bad row.
     checks: tuple[tuple[str, str], ...] = ()
+    # Column comments of this table where a name means something else here than in
+    # COLUMN_COMMENTS (``reason`` of a quarantined line vs of a flagged day).
+    comments: tuple[tuple[str, str], ...] = ()
+
+    def comment(self, column: str) -> str | None:
+        return dict(self.comments).get(column, COLUMN_COMMENTS.get(column))
 
 
 DEFAULT_STATS_COLUMNS = ("household_id", "ts", "day", "model", "run_id")
@@ -233,6 +239,8 @@ _GOLD_ANOMALIES = T.StructType(
         T.StructField("acorn_group", T.StringType(), True),
         T.StructField("model_version", T.StringType(), False),
         T.StructField("month", T.DateType(), False),
+        # Last: a table written before it gets it by ADD COLUMNS, which appends.
+        T.StructField("reason", T.StringType(), True),
     ]
 )
 
@@ -374,6 +382,13 @@ GOLD_ANOMALIES = Table(
     cluster_by=("day",),
     one_file_per_write=True,
     change_data_feed=True,
+    comments=(
+        (
+            "reason",
+            "why the day stands out, from its features: zero_interval, stuck, low_level, high_level, "
+            "spike, flat, load_shift or shape",
+        ),
+    ),
 )
 GOLD_METRICS = Table(
     "gold/metrics", _GOLD_METRICS, "One row per evaluation run, model, slice and metric.", one_file_per_write=True

@@ -22,7 +22,7 @@ from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from energy_anomaly.catalog import COLUMN_COMMENTS, DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
+from energy_anomaly.catalog import DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
 from energy_anomaly.config import local_path
 from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
 from energy_anomaly.session import is_connect
@@ -119,20 +119,17 @@ def check_schema(df: DataFrame, schema: T.StructType, table: str) -> DataFrame:
     return df.select(*schema.fieldNames())
 
 
-def with_comments(schema: T.StructType) -> T.StructType:
-    return T.StructType(
-        [
-            T.StructField(f.name, f.dataType, f.nullable, {**f.metadata, "comment": COLUMN_COMMENTS[f.name]})
-            if f.name in COLUMN_COMMENTS
-            else f
-            for f in schema
-        ]
-    )
-
-
 def sql_string(text: str) -> str:
     """A SQL string literal of one of the catalogue's own texts (comments, property values)."""
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def column_sql(table: Table, field: T.StructField) -> str:
+    """A column's DDL: quoted name, type, NOT NULL, the catalogue's comment."""
+    comment = table.comment(field.name)
+    return f"`{field.name}` {field.dataType.simpleString()}{'' if field.nullable else ' NOT NULL'}" + (
+        f" COMMENT {sql_string(comment)}" if comment else ""
+    )
 
 
 def create_table_sql(path: str, table: Table) -> str:
@@ -144,11 +141,7 @@ def create_table_sql(path: str, table: Table) -> str:
     CONSTRAINT would add a commit per constraint, racing concurrent creators and writers)."""
     wanted = table.stats_columns or DEFAULT_STATS_COLUMNS
     stats = [name for name in table.schema.fieldNames() if name in wanted] or table.schema.fieldNames()[:1]
-    columns = ",\n  ".join(
-        f"`{f.name}` {f.dataType.simpleString()}{'' if f.nullable else ' NOT NULL'}"
-        + (f" COMMENT {sql_string(COLUMN_COMMENTS[f.name])}" if f.name in COLUMN_COMMENTS else "")
-        for f in table.schema
-    )
+    columns = ",\n  ".join(column_sql(table, f) for f in table.schema)
     properties = {"delta.dataSkippingStatsColumns": ",".join(stats)}
     if table.change_data_feed:
         properties[CHANGE_DATA_FEED] = "true"
@@ -164,11 +157,31 @@ def create_table_sql(path: str, table: Table) -> str:
 def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     """Creates the empty table with its declared schema (NOT NULL columns enforced by Delta), its
     partitioning, statistics columns, comments and CHECK constraints; a table that exists keeps
-    what it was created with."""
+    what it was created with, plus the declared columns it lacks (``add_missing_columns``)."""
     statement = create_table_sql(path, table)
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
     retry_conflicts(lambda: spark.sql(statement), path, also=(CREATE_RACE,))
+    add_missing_columns(spark, path, table)
+
+
+def add_missing_columns(spark: SparkSession, path: str, table: Table) -> None:
+    """A table written before a column was declared gets it (nullable, at the end, where the
+    catalogue declares new columns), in one ``ALTER TABLE ... ADD COLUMNS`` commit; its rows read
+    it as null until they are written again."""
+    present = set(spark.read.format("delta").load(path).schema.fieldNames())
+    missing = [f for f in table.schema if f.name not in present]
+    if not missing:
+        return
+    if any(not f.nullable for f in missing):
+        raise EnergyAnomalyError(f"{table.name}: cannot add NOT NULL columns to a table written before them")
+    statement = f"ALTER TABLE {path_identifier(path)} ADD COLUMNS ({', '.join(column_sql(table, f) for f in missing)})"
+    logger.info("%s: adding column(s) %s", table.name, ", ".join(f.name for f in missing))
+    try:
+        retry_conflicts(lambda: spark.sql(statement), table.name)
+    except Exception as exc:  # a concurrent writer added them first
+        if "already exist" not in str(exc).lower():
+            raise
 
 
 CHANGE_DATA_FEED = "delta.enableChangeDataFeed"

@@ -11,6 +11,7 @@ from pyspark.testing import assertDataFrameEqual
 from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.scoring.core import score_households, score_in_calls
+from energy_anomaly.scoring.reasons import REASONS
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.tables import read_table
 from tests.conftest import SCORED_END as END
@@ -88,10 +89,12 @@ def test_anomalies_are_the_flagged_ensemble_days_with_context(spark, scored):
     )
     assert anomalies.count() == flagged.count() == result.anomalies
     assertDataFrameEqual(anomalies.select("household_id", "day"), flagged.select("household_id", "day"))
-    row = anomalies.first()
-    if row is not None:
+    rows = anomalies.collect()
+    assert rows, "the fixture's period has flagged days"
+    for row in rows:
         assert row.tariff in ("Std", "ToU") and row.acorn_group and len(row.top_deviating_times) == 3
-        assert row.expected_kwh > 0 and row.actual_kwh >= 0
+        assert row.expected_kwh >= 0 and row.actual_kwh >= 0
+        assert row.reason in REASONS
 
 
 def test_rescoring_the_period_changes_nothing(spark, scored):

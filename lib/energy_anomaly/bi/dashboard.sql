@@ -20,6 +20,14 @@ FROM anomalies
 GROUP BY week
 ORDER BY week;
 
+-- name: anomalies_by_reason
+-- What the flagged days look like (the reason their features give), week by week.
+SELECT date_trunc('week', day) AS week, coalesce(reason, 'unknown') AS reason, count(*) AS flagged_household_days,
+       round(sum(abs(deviation_kwh)), 3) AS anomalous_kwh
+FROM anomalies
+GROUP BY ALL
+ORDER BY week, flagged_household_days DESC;
+
 -- name: anomaly_rate_by_acorn_group_and_tariff
 SELECT coalesce(h.acorn_group, 'unknown') AS acorn_group, coalesce(h.tariff, 'unknown') AS tariff,
        count(*) AS scored_days, count(*) FILTER (WHERE s.is_anomaly) AS flagged_days,

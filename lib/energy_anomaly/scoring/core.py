@@ -8,6 +8,7 @@ import pandas as pd
 from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 from energy_anomaly.models.inputs import profile_matrix
+from energy_anomaly.scoring.reasons import reasons
 
 TOP_SLOTS = 3
 # Rows (household-days) per model call, in whole households. A call's memory (7-day windows,
@@ -20,9 +21,10 @@ ROWS_PER_CALL = 30_000
 
 def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(actual, expected) half-hourly kWh of ``frame``'s days: profiles and the LSTM forecast are in
-    household units, × ``level`` gives kWh."""
+    household units, × ``level`` gives kWh. A forecast below zero is expected as zero: these
+    meters only import."""
     level = frame["level"].to_numpy(float)[:, None]
-    return profile_matrix(frame) * level, forecast * level
+    return profile_matrix(frame) * level, np.maximum(forecast * level, 0.0)
 
 
 def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.DataFrame:
@@ -44,6 +46,7 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
             "top_slots": [list(map(int, row)) for row in top],
             "top_deviation_kwh": [list(map(float, d[row])) for d, row in zip(deviation, top)],
             **{f"score_{name}": scores[name] for name in SCORED_MODELS},
+            "reason": reasons(frame),
         }
     )
     return out[keep].reset_index(drop=True)

@@ -47,6 +47,7 @@ WIDE = T.StructType(
         T.StructField("top_slots", T.ArrayType(T.IntegerType()), True),
         T.StructField("top_deviation_kwh", T.ArrayType(T.DoubleType()), True),
         *[T.StructField(f"score_{m}", T.DoubleType(), True) for m in SCORED_MODELS],
+        T.StructField("reason", T.StringType(), True),
     ]
 )
 
@@ -142,7 +143,8 @@ def slot_time(slot: F.Column) -> F.Column:
 def to_anomalies(
     wide_df: DataFrame, households_df: DataFrame, model: str, thresholds: dict[str, float], version: str
 ) -> DataFrame:
-    """Flagged household-days of ``model`` with what an analyst needs to act."""
+    """Flagged household-days of ``model`` with what an analyst needs to act, and the ``reason``
+    their features give (``scoring.reasons``)."""
     households = households_df.select("household_id", "tariff", "acorn_group")
     flagged = wide_df.where(F.col(f"score_{model}") > thresholds[model])
     return (
@@ -164,6 +166,7 @@ def to_anomalies(
             "acorn_group",
             F.lit(version).alias("model_version"),
             month_of("day").alias("month"),
+            "reason",
         )
         .select(*catalog.GOLD_ANOMALIES.schema.fieldNames())
     )
