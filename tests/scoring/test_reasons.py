@@ -48,3 +48,8 @@ def test_every_row_gets_one_of_the_reasons():
     frame.loc[::7, "z_cv"] = np.nan
     got = reasons(frame)
     assert len(got) == 500 and set(got) <= set(REASONS)
+
+
+def test_columns_not_passed_hold_no_rule():
+    """The registry's pyfunc model is given only what the detectors read."""
+    assert list(reasons(pd.DataFrame({"dev_28": [-0.8, 0.1]}))) == ["low_level", "shape"]

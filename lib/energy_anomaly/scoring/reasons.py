@@ -34,10 +34,11 @@ REASONS = ("zero_interval", "stuck", "low_level", "high_level", "spike", "flat",
 
 def reasons(features: pd.DataFrame) -> np.ndarray:
     """Per gold/features row, the first rule that holds (``REASONS``' order), else ``shape``.
-    A missing statistic (no history yet) holds no rule."""
+    A missing statistic (no history yet, or a column the caller did not pass, as the registry's
+    pyfunc model takes only what the detectors read) holds no rule."""
 
     def col(name: str) -> np.ndarray:
-        return features[name].to_numpy(float)
+        return features[name].to_numpy(float) if name in features else np.full(len(features), np.nan)
 
     def z(name: str) -> np.ndarray:
         return np.nan_to_num(col(name), nan=0.0)
