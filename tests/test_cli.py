@@ -63,3 +63,18 @@ def test_progress_is_one_line_per_stage_and_json_is_the_last_line(capsys):
     summary = json.loads(lines[-1])
     assert [s["stage"] for s in summary["stages"]] == ["ingest", "features"]
     assert summary["stages"][0]["quarantined"] == 3 and summary["stages"][0]["count"] == 1234567
+
+
+def test_path_flags_become_absolute_from_where_the_command_runs(tmp_path, monkeypatch):
+    """Spark may resolve a path elsewhere (a Spark Connect server, a cluster's driver): inputs and
+    outputs are made absolute here, a cluster-side path (--python) and URIs are left alone."""
+    import argparse
+
+    from energy_anomaly.cli import absolute_path_arguments
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.csv").write_text("x")
+    args = argparse.Namespace(input=["a.csv", "s3a://bucket/b.csv"], output="out", python="env/bin/python", labels=None)
+    absolute_path_arguments(args)
+    assert args.input == [str(tmp_path / "a.csv"), "s3a://bucket/b.csv"]
+    assert args.output == str(tmp_path / "out") and args.python == "env/bin/python" and args.labels is None

@@ -58,15 +58,17 @@ def connect_run(tmp_path_factory):
         document["features"]["bank_holidays"] = str(SAMPLE_DIR / "uk_bank_holidays.csv")
         config = tmp_path / "connect.yaml"
         config.write_text(yaml.safe_dump(document))
-        common = ["--config", str(config), "--warehouse", warehouse]
+        # Relative paths, as a user types them: relative to the command's directory, not the
+        # server's (which runs elsewhere).
+        common = ["--config", str(config), "--warehouse", "warehouse"]
         households = ["--households", str(SAMPLE_DIR / "informations_households.csv.gz")]
         inputs = [a for path in SCORED_HOUSEHOLDS for a in ("--input", path)]
         run = cli(tmp_path, "run", *common, *households, *inputs, "--train")
         assert run.returncode == 0, f"{run.stdout[-3000:]}\n{run.stderr[-6000:]}\n{server.logs()[-3000:]}"
         shutil.copy(LANDED, landing / LANDED.name)
-        update = cli(tmp_path, "update", *common, "--input", str(landing))
+        update = cli(tmp_path, "update", *common, "--input", landing.name)
         assert update.returncode == 0, f"{update.stdout[-3000:]}\n{update.stderr[-6000:]}"
-        again = cli(tmp_path, "update", *common, "--input", str(landing))
+        again = cli(tmp_path, "update", *common, "--input", landing.name)
         maintain = cli(tmp_path, "maintain", *common, "--table", "gold/anomaly_scores")
     return warehouse, run, update, again, maintain
 

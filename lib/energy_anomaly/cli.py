@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from energy_anomaly.config import Config, is_uri, load_config
+from energy_anomaly.config import Config, is_uri, load_config, resolve_path
 from energy_anomaly.errors import EnergyAnomalyError
 
 logger = logging.getLogger("energy_anomaly")
@@ -80,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         config = load_config(args.config).with_warehouse(args.warehouse)
+        config = config.with_warehouse(absolute(config.warehouse))
+        absolute_path_arguments(args)
         check_warehouse(config.warehouse)
         status = run(args, config)
     except EnergyAnomalyError as exc:
@@ -92,6 +95,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(args.command, f"{reason} (run with -v for Spark's trace)")
     logger.info("%s finished in %.1f s", args.command, time.monotonic() - started)
     return status
+
+
+# Flags that name local files or folders to read (found as ``resolve_path`` finds them: here, in
+# the repository, in the installed package) and to write (here); ``--python`` names a path on the
+# cluster's nodes and stays as given.
+INPUT_ARGUMENTS = ("input", "households", "labels", "bank_holidays", "model", "real", "sample_dir")
+OUTPUT_ARGUMENTS = ("output", "report_dir", "work_dir")
+
+
+def absolute(path: str) -> str:
+    """A local path (warehouse, output) absolute from the working directory; URIs as given."""
+    return path if is_uri(path) else os.path.abspath(path)
+
+
+def absolute_path_arguments(args: argparse.Namespace) -> None:
+    """Path flags as absolute paths: relative to where the command runs, not to where Spark runs
+    (a Spark Connect server's working directory is its own)."""
+    for names, make_absolute in ((INPUT_ARGUMENTS, resolve_path), (OUTPUT_ARGUMENTS, absolute)):
+        for name in names:
+            value = getattr(args, name, None)
+            if isinstance(value, str):
+                setattr(args, name, make_absolute(value))
+            elif isinstance(value, list):
+                setattr(args, name, [make_absolute(v) if isinstance(v, str) else v for v in value])
 
 
 def fail(command: str, reason: str) -> int:

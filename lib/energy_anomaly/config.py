@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import os
 import re
 import urllib.parse
 from dataclasses import dataclass, field
@@ -293,18 +294,19 @@ def local_path(path: str) -> str | None:
 
 
 def resolve_path(path: str) -> str:
-    """A relative path from the working directory, else from the repository (a source checkout),
-    else from what the installed wheel ships (the sample data); URIs and paths found nowhere as
-    given."""
+    """A local path made absolute: a relative one from the working directory, else from the
+    repository (a source checkout), else from what the installed wheel ships (the sample data),
+    else from the working directory (a glob, or a path not there yet). Absolute, because Spark
+    may resolve it elsewhere (a Spark Connect server, a cluster's driver). URIs as given."""
     if is_uri(path):
         return path
     candidate = Path(path)
     if candidate.is_absolute() or candidate.exists():
-        return str(candidate)
+        return os.path.abspath(candidate)
     for base in (REPO_ROOT, SHIPPED):
         if (base / candidate).exists():
             return str(base / candidate)
-    return str(candidate)
+    return os.path.abspath(candidate)
 
 
 def resolve_config_path(path: str | Path | None) -> Path:
