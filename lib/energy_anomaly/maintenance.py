@@ -59,7 +59,7 @@ def maintain_table(
     # identifier.
     identifier = tables.path_identifier(path)
     if optimize:
-        zorder = f" ZORDER BY ({', '.join(f'`{c}`' for c in table.cluster_by)})" if table.cluster_by else ""
+        zorder = f" ZORDER BY {tables.quoted_columns(table.cluster_by)}" if table.cluster_by else ""
         tables.retry_conflicts(lambda: spark.sql(f"OPTIMIZE {identifier}{zorder}").collect(), table.name)
     after = file_count(spark, path)
     removed = 0

@@ -55,7 +55,7 @@ def table_exists(spark: SparkSession, path: str) -> bool:
     if not is_connect(spark):
         return DeltaTable.isDeltaTable(spark, path)
     try:
-        spark.sql(f"DESCRIBE HISTORY {path_identifier(path)} LIMIT 1").collect()
+        last_history_entry(spark, path)
     except AnalysisException:
         return False
     return True
@@ -124,6 +124,11 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def quoted_columns(names) -> str:
+    """Column names as a DDL list: ``(`a`, `b`)``."""
+    return "(" + ", ".join(f"`{name}`" for name in names) + ")"
+
+
 def column_sql(table: Table, field: T.StructField) -> str:
     """A column's DDL: quoted name, type, NOT NULL, the catalogue's comment."""
     comment = table.comment(field.name)
@@ -146,7 +151,7 @@ def create_table_sql(path: str, table: Table) -> str:
     if table.change_data_feed:
         properties[CHANGE_DATA_FEED] = "true"
     properties.update({f"delta.constraints.{name}": expression for name, expression in table.checks})
-    partitioned = f"PARTITIONED BY ({', '.join(f'`{c}`' for c in table.partition_by)})\n" if table.partition_by else ""
+    partitioned = f"PARTITIONED BY {quoted_columns(table.partition_by)}\n" if table.partition_by else ""
     listed = ", ".join(f"{sql_string(k)} = {sql_string(v)}" for k, v in properties.items())
     return (
         f"CREATE TABLE IF NOT EXISTS {path_identifier(path)} (\n  {columns}\n) USING delta\n"
@@ -318,14 +323,14 @@ def delete_where(spark: SparkSession, warehouse: str, table: Table, condition: C
     """``replace_where`` with no rows: removes exactly the rows matching ``condition``, with no write
     job. A table that does not exist yet is created empty; one with no matching rows gets no commit."""
     path = table_path(warehouse, table)
-    if table_exists(spark, path) and is_connect(spark):
+    if not table_exists(spark, path):
+        ensure_table(spark, path, table)
+    elif is_connect(spark):
         # Delta's delete API needs the Delta Connect plugin: an overwrite by condition with no rows.
         empty = spark.createDataFrame([], table.schema)
         retry_conflicts(lambda: empty.writeTo(path_identifier(path)).overwrite(condition), table.name)
-    elif table_exists(spark, path):
-        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name)
     else:
-        ensure_table(spark, path, table)
+        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name)
     return path
 
 

@@ -255,7 +255,7 @@ def score_and_replace(
     bundle_path = Path(bundle_path)
     # The driver needs only thresholds and version: no TensorFlow on the driver for scoring.
     thresholds, version = read_thresholds_and_version(bundle_path)
-    shipped = ship_bundle(spark, Path(bundle_path))
+    shipped = ship_bundle(spark, bundle_path)
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if rows is not None:

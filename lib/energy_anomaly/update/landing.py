@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from pyspark.sql import DataFrame, SparkSession
@@ -46,19 +46,28 @@ BINARY_FILE = "path STRING, modificationTime TIMESTAMP, length BIGINT, content B
 DATA_FILES = "*.{" + ",".join(suffix.lstrip(".") for suffix in DATA_SUFFIXES if suffix.count(".") == 1) + "}"
 
 
-def checkpoint_path(warehouse: str, landing: str) -> str:
+def checkpoint_folder(landing: str) -> str:
     """One checkpoint per landing zone under the warehouse: ``checkpoints/update-<digest of the zone>``."""
     digest = hashlib.sha256(landing.rstrip("/").encode()).hexdigest()[:16]
-    return f"{tables.table_path(warehouse, CHECKPOINTS_FOLDER)}/update-{digest}"
+    return f"{CHECKPOINTS_FOLDER}/update-{digest}"
+
+
+def checkpoint_path(warehouse: str, landing: str) -> str:
+    return tables.table_path(warehouse, checkpoint_folder(landing))
+
+
+def data_files(reader):
+    """The landing zone's data files through the ``binaryFile`` source of ``reader``
+    (``spark.read`` or ``spark.readStream``); only names, sizes and times are selected, so no
+    contents are read."""
+    return reader.format("binaryFile").option("pathGlobFilter", DATA_FILES).option("recursiveFileLookup", "true")
 
 
 def new_files(spark: SparkSession, landing: str) -> DataFrame:
     """A stream of the landing zone's data files (names, sizes, times; no contents)."""
     return (
-        spark.readStream.format("binaryFile")
+        data_files(spark.readStream)
         .schema(BINARY_FILE)  # the source's fixed schema; streaming sources must be given theirs
-        .option("pathGlobFilter", DATA_FILES)
-        .option("recursiveFileLookup", "true")
         .option("maxFileAge", NO_MAXIMUM_AGE)
         .load(landing)
         .select("path", "length", "modificationTime")
@@ -126,7 +135,7 @@ def run(
 
 
 APPLIED = Table(
-    "update/applied",
+    "checkpoints/update-<zone>/applied",  # one per landing zone: applied_table
     T.StructType(
         [
             T.StructField("path", T.StringType(), False),
@@ -138,6 +147,11 @@ APPLIED = Table(
     "The landing zone's files an update applied on Spark Connect, one row each (what the "
     "stream's checkpoint records in classic mode).",
 )
+
+
+def applied_table(landing: str) -> Table:
+    """The landing zone's table of applied files, beside its checkpoint."""
+    return replace(APPLIED, name=f"{checkpoint_folder(landing)}/applied")
 
 
 def run_without_stream(
@@ -157,32 +171,19 @@ def run_without_stream(
             "--every needs a classic Spark session (a stream); on Spark Connect schedule `update` "
             "instead (e.g. a Databricks file-arrival trigger)"
         )
-    listed = (
-        spark.read.format("binaryFile")
-        .option("pathGlobFilter", DATA_FILES)
-        .option("recursiveFileLookup", "true")
-        .load(landing)
-        .select("path", "length", "modificationTime")
-    )
-    applied_path = f"{checkpoint_path(warehouse, landing)}/applied"
-    if tables.table_exists(spark, applied_path):
-        listed = listed.join(spark.read.format("delta").load(applied_path).select("path"), "path", "left_anti")
-    new = listed.collect()
+    applied = applied_table(landing)
+    listed = data_files(spark.read).load(landing).select("path", "length", "modificationTime")
+    done = tables.read_table_or_empty(spark, warehouse, applied).select("path")
+    new = listed.join(done, "path", "left_anti").collect()
     batches = Batches()
     if not new:
         return batches
-    logger.info("update: %d new file(s)", len(new))
-    batches.results.append(apply(sorted(row["path"] for row in new)))
-    record = spark.createDataFrame(
-        [(row["path"], row["length"], row["modificationTime"]) for row in new],
-        "path STRING, length BIGINT, modificationTime TIMESTAMP",
-    ).withColumn("applied_at", F.current_timestamp())
-    tables.ensure_table(spark, applied_path, APPLIED)
-    tables.retry_conflicts(
-        lambda: record.writeTo(tables.path_identifier(applied_path)).overwrite(
-            is_in("path", [row["path"] for row in new])
-        ),
-        APPLIED.name,
+    paths = sorted(row["path"] for row in new)
+    logger.info("update: %d new file(s)", len(paths))
+    batches.results.append(apply(paths))
+    record = spark.createDataFrame(new, T.StructType(APPLIED.schema.fields[:3]))
+    tables.replace_where(
+        record.withColumn("applied_at", F.current_timestamp()), warehouse, applied, is_in("path", paths)
     )
     return batches
 
