@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -9,7 +10,16 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from energy_anomaly.evaluation.metrics import at_threshold, auc_pr, auc_roc, model_metrics, recall_at_fpr
+from energy_anomaly.evaluation.metrics import (
+    at_threshold,
+    auc_pr,
+    auc_roc,
+    map_at_k,
+    model_metrics,
+    monthly_inspection,
+    precision_at_k,
+    recall_at_fpr,
+)
 
 # Scores, best first: 0.9 (anomaly), 0.8 (normal), 0.7 (anomaly), 0.6 (normal), 0.5 (normal).
 SCORES = np.array([0.5, 0.9, 0.6, 0.7, 0.8])
@@ -63,6 +73,8 @@ def test_at_threshold_by_hand():
 def test_model_metrics_slices_and_missing_classes():
     frame = pd.DataFrame(
         {
+            "household_id": ["a", "b", "c", "d", "e"],
+            "day": [dt.date(2013, 10, 1)] * 5,
             "score": SCORES,
             "is_anomaly": [False, True, False, True, None],
             "anomaly_type": [None, "h1", None, "outage", None],
@@ -85,3 +97,29 @@ def test_model_metrics_slices_and_missing_classes():
     assert ("acorn_group=Adversity", "recall") not in got.index
     assert got[("acorn_group=Adversity", "n_days")] == 1
     assert not any(math.isnan(v) for v in got)
+
+
+def test_precision_and_map_at_k_by_hand():
+    # Best first: anomaly, normal, anomaly, normal, normal.
+    assert precision_at_k(SCORES, LABELS, 1) == 1.0
+    assert precision_at_k(SCORES, LABELS, 4) == pytest.approx(2 / 4)
+    # Anomalies at ranks 1 and 3: (1/1 + 2/3) / 2.
+    assert map_at_k(SCORES, LABELS, 3) == pytest.approx((1 + 2 / 3) / 2)
+    assert map_at_k(SCORES, LABELS, 2) == pytest.approx(1.0)  # only the one at rank 1 is in the top 2
+    assert map_at_k(-SCORES, LABELS, 2) == 0.0  # reversed: the top 2 are normal
+    assert precision_at_k(SCORES, LABELS, 50) == pytest.approx(2 / 5)  # a month smaller than K: all of it
+
+
+def test_inspection_is_per_month_and_its_mean_is_overall():
+    frame = pd.DataFrame(
+        {
+            "household_id": list("abcdefgh"),
+            "day": [dt.date(2013, 9, 2)] * 4 + [dt.date(2013, 10, 5)] * 4,
+            "score": [4.0, 3.0, 2.0, 1.0, 4.0, 3.0, 2.0, 1.0],
+            "anomaly_type": ["h1", None, None, None, None, None, None, "h2"],
+        }
+    )
+    got = {(s, m): v for s, m, v in monthly_inspection(frame, ks=(2,))}
+    assert got[("month=2013-09", "precision_at_2")] == 0.5 and got[("month=2013-09", "map_at_2")] == 1.0
+    assert got[("month=2013-10", "precision_at_2")] == 0.0 and got[("month=2013-10", "map_at_2")] == 0.0
+    assert got[("overall", "precision_at_2")] == 0.25 and got[("overall", "map_at_2")] == 0.5

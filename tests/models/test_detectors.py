@@ -71,6 +71,19 @@ def test_calibration_surprisal_and_thresholds():
     np.testing.assert_allclose(ensemble_score([np.array([1.0, 3.0]), np.array([3.0, 3.0])]), [2.0, 3.0])
 
 
+def test_the_ensemble_fuses_the_members_its_bundle_was_trained_with():
+    from energy_anomaly.models.bundle import Bundle
+    from energy_anomaly.models.ensemble import ENSEMBLE_MEMBERS, FORMER_MEMBERS
+
+    def bundle(metadata):
+        return Bundle(None, None, None, calibrations={}, thresholds={}, metadata=metadata)
+
+    assert "conv1d_autoencoder" not in ENSEMBLE_MEMBERS
+    assert bundle({"ensemble_members": list(ENSEMBLE_MEMBERS)}).ensemble_members == ENSEMBLE_MEMBERS
+    # A bundle from before the members were chosen: its threshold is of the mean of all three.
+    assert bundle({}).ensemble_members == FORMER_MEMBERS
+
+
 def test_distinct_rows_rebuilds_every_row_and_keeps_near_duplicates_apart():
     from energy_anomaly.models.autoencoder import distinct_rows
 

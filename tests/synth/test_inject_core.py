@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from energy_anomaly.synth.anomalies import ANOMALY_TYPES
-from energy_anomaly.synth.inject import inject_household
+from energy_anomaly.synth.inject import copy_days, inject_household
 from tests.conftest import SAMPLE_DIR
 
 START, END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
@@ -65,11 +65,30 @@ def check_day(kind, old, new, p):
     elif kind == "level_shift":
         np.testing.assert_allclose(new, old * p["factor"])
         assert 0.3 <= p["factor"] <= 0.6 or 1.6 <= p["factor"] <= 2.5
+    elif kind == "drift":
+        np.testing.assert_allclose(new, old * p["factor"])
+        assert 0.3 <= p["final"] - 1e-12 <= p["factor"] <= 0.9 + 1e-12 and 14 <= p["n_days"] <= 28
+    elif kind == "tou_shift":
+        s, d = int(p["start_slot"]), int(p["duration_slots"])
+        assert 32 <= s <= 36 and 6 <= d <= 8 and 0.5 <= p["share"] <= 0.9
+        assert new.sum() == pytest.approx(old.sum())
+        np.testing.assert_allclose(new[s : s + d], old[s : s + d] * (1 - p["share"]))
+        moved = (old[s : s + d] * p["share"]).sum()
+        np.testing.assert_allclose(new[:14], old[:14] + moved / 14)
+        np.testing.assert_array_equal(new[14:s], old[14:s])
+    elif kind == "partial_bypass":
+        s, d = int(p["start_slot"]), int(p["duration_slots"])
+        assert 8 <= d <= 24 and 0.1 <= p["load_kwh"] <= 0.5
+        np.testing.assert_allclose(new[s : s + d], np.maximum(old[s : s + d] - p["load_kwh"], 0.0))
+        np.testing.assert_array_equal(np.delete(new, range(s, s + d)), np.delete(old, range(s, s + d)))
+    elif kind == "clock_offset":
+        assert 2 <= abs(p["offset_slots"]) <= 8
+        np.testing.assert_array_equal(new, np.roll(old, int(p["offset_slots"])))
     else:
         raise AssertionError(kind)
 
 
-@pytest.mark.parametrize("kind", ANOMALY_TYPES)
+@pytest.mark.parametrize("kind", [t for t in ANOMALY_TYPES if t != "copied_day"])
 def test_each_type_changes_labelled_days_as_it_says_and_nothing_else(real_household, kind):
     changed, labels = inject_household(real_household, seed=7, rate=0.2, start=START, end=END, types=(kind,))
     assert len(labels) >= 5 and set(labels["anomaly_type"]) == {kind}
@@ -84,13 +103,55 @@ def test_each_type_changes_labelled_days_as_it_says_and_nothing_else(real_househ
     pd.testing.assert_series_equal(changed["ts"], real_household["ts"].sort_values().reset_index(drop=True))
 
 
-def test_level_shift_covers_consecutive_days(real_household):
-    _, labels = inject_household(real_household, seed=3, rate=0.05, start=START, end=END, types=("level_shift",))
+@pytest.mark.parametrize("kind", ["level_shift", "drift"])
+def test_multi_day_types_cover_consecutive_days(real_household, kind):
+    _, labels = inject_household(real_household, seed=3, rate=0.05, start=START, end=END, types=(kind,))
     params = labels["params"].map(json.loads)
     for first, group in labels.groupby(params.map(lambda p: p["first_day_ordinal"])):
         days = sorted(group["day"])
         assert days[0] == dt.date.fromordinal(int(first))
         assert len(days) <= json.loads(group["params"].iloc[0])["n_days"]
+        factors = [p["factor"] for p in group.sort_values("day")["params"].map(json.loads)]
+        if kind == "drift":  # under-reads more each day, from 10 % on
+            assert factors[0] == pytest.approx(0.9) and all(a > b for a, b in zip(factors, factors[1:]))
+
+
+def _day_of_households(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ts = pd.date_range("2013-10-01", periods=48, freq="30min")
+    return pd.concat(
+        pd.DataFrame(
+            {"household_id": f"MAC{h:06d}", "ts": ts, "kwh": rng.uniform(0.05, 1.0, 48), "anomaly_type": None}
+        ).assign(anomaly_params=None)
+        for h in range(n)
+    ).reset_index(drop=True)
+
+
+def test_a_copied_day_takes_a_donors_readings_of_the_same_day():
+    day = _day_of_households(200, seed=1)
+    day.loc[day["household_id"] == "MAC000003", "anomaly_type"] = "h1"  # labelled: never a donor
+    out = copy_days(day, seed=4, rate=0.3, start=dt.date(2013, 9, 1), end=END, types=("copied_day", "h1"))
+    copied = out[out["anomaly_type"] == "copied_day"]
+    assert copied["household_id"].nunique() >= 10
+    for household_id, rows in copied.groupby("household_id"):
+        donor = json.loads(rows["anomaly_params"].iloc[0])["donor"]
+        assert donor not in set(copied["household_id"]) | {household_id, "MAC000003"}
+        np.testing.assert_array_equal(rows["kwh"].to_numpy(), day.loc[day["household_id"] == donor, "kwh"].to_numpy())
+    untouched = ~out["household_id"].isin(copied["household_id"])
+    pd.testing.assert_frame_equal(out[untouched], day[untouched])
+    again = copy_days(
+        day.sample(frac=1.0, random_state=2), seed=4, rate=0.3, start=START, end=END, types=("copied_day", "h1")
+    )
+    pd.testing.assert_frame_equal(
+        again.sort_values(["household_id", "ts"]).reset_index(drop=True),
+        out.sort_values(["household_id", "ts"]).reset_index(drop=True),
+    )
+
+
+def test_a_household_alone_keeps_its_copied_day_unlabelled():
+    day = _day_of_households(1, seed=1)
+    out = copy_days(day, seed=4, rate=1.0, start=START, end=END, types=("copied_day",))
+    pd.testing.assert_frame_equal(out, day)
 
 
 def test_rate_is_respected_over_the_period(real_household):
@@ -100,7 +161,7 @@ def test_rate_is_respected_over_the_period(real_household):
         rate=0.1,
         start=START,
         end=END,
-        types=tuple(t for t in ANOMALY_TYPES if t != "level_shift"),
+        types=tuple(t for t in ANOMALY_TYPES if t not in ("level_shift", "drift", "copied_day")),
     )
     assert 0.05 < len(labels) / ((END - START).days + 1) < 0.16
 
@@ -121,7 +182,9 @@ def test_unknown_type_is_refused(real_household):
 
 def test_types_are_balanced_by_labelled_days_and_rate_is_the_labelled_share():
     # The protocol's rate over 600 households × 122 days of a flat 0.5 kWh (labels are what is
-    # counted here, not values): ~3,600 labelled days, so each type's share is within ±0.02.
+    # counted here, not values): ~3,600 labelled days, ~260 per type; a drift labels ~21 days a
+    # pick, so its share varies most. Copied days are planted by copy_days (their own test).
+    types = tuple(t for t in ANOMALY_TYPES if t != "copied_day")
     days = pd.date_range("2013-09-01", periods=122 * 48, freq="30min")
     labels = pd.concat(
         inject_household(
@@ -130,11 +193,12 @@ def test_types_are_balanced_by_labelled_days_and_rate_is_the_labelled_share():
             rate=0.05,
             start=dt.date(2013, 9, 1),
             end=dt.date(2013, 12, 31),
+            types=types,
         )[1]
         for n in range(600)
     )
     share = len(labels) / (600 * 122)
     assert 0.045 < share < 0.055
     per_type = labels["anomaly_type"].value_counts(normalize=True)
-    assert set(per_type.index) == set(ANOMALY_TYPES)
-    assert per_type.between(0.08, 0.12).all(), per_type.to_dict()
+    assert set(per_type.index) == set(types)
+    assert per_type.between(0.6 / len(types), 1.4 / len(types)).all(), per_type.to_dict()

@@ -51,6 +51,7 @@ def pipeline(
     train_first: bool = False,
     train_period: tuple[dt.date, dt.date] | None = None,
     score_period: tuple[dt.date, dt.date] | None = None,
+    train_seed: int | None = None,
     as_json: bool = False,
 ) -> Path | None:
     """ingest -> clean -> features -> (train) -> score (-> evaluate): returns the report's path.
@@ -76,7 +77,7 @@ def pipeline(
     model = None
     if train_first:
         with progress.step("train") as out:
-            trained = train(config, **_period(train_period))
+            trained = train(config, seed=train_seed, **_period(train_period))
             model = trained.path
             out.update(count=trained.metadata["sample_days"], unit="sampled days", model_version=trained.version)
     with progress.step("score") as out:
@@ -109,15 +110,24 @@ def protocol_args(parser: argparse.ArgumentParser) -> None:
         "--households", action="append", help="informations_households.csv (default: the repo sample's)"
     )
     parser.add_argument("--work-dir", help="where the injected copy and labels go (default <warehouse>/protocol)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=PROTOCOL_SEED,
+        help=f"seed of the injection and of training (default {PROTOCOL_SEED}; the README reports 42, 7 and 123)",
+    )
 
 
 def protocol_command(args, config: Config) -> int:
     inputs = args.input or [sample_path(config, "halfhourly_2013")]
-    protocol(config, inputs, args.households or [sample_path(config, "informations_households.csv.gz")], args.work_dir)
+    households = args.households or [sample_path(config, "informations_households.csv.gz")]
+    protocol(config, inputs, households, args.work_dir, seed=args.seed)
     return 0
 
 
-def protocol(config: Config, inputs: list[str], households: list[str], work_dir: str | None) -> Path:
+def protocol(
+    config: Config, inputs: list[str], households: list[str], work_dir: str | None, *, seed: int = PROTOCOL_SEED
+) -> Path:
     """Inject the test period of every input, then run the pipeline on the injected copies and evaluate."""
     work = Path(work_dir or Path(config.warehouse) / "protocol")
     train_start, train_end = _configured(config.train, PROTOCOL_TRAIN)
@@ -126,7 +136,7 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
     print(
         f"protocol: train {train_start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
-        f"household-days injected, seed {PROTOCOL_SEED}"
+        f"household-days injected, seed {seed}"
     )
     injected, labels = [], []
     for n, source in enumerate(inputs):
@@ -136,7 +146,7 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
             source,
             str(target / "readings"),
             str(target / "labels"),
-            seed=PROTOCOL_SEED,
+            seed=seed,
             rate=PROTOCOL_RATE,
             start=start,
             end=end,
@@ -151,6 +161,7 @@ def protocol(config: Config, inputs: list[str], households: list[str], work_dir:
         train_first=True,
         train_period=(train_start, train_end),
         score_period=(start, end),
+        train_seed=seed,
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from energy_anomaly.catalog import ENSEMBLE, MODELS  # noqa: E402
-from energy_anomaly.evaluation.metrics import FPR_BUDGET  # noqa: E402
+from energy_anomaly.evaluation.metrics import FPR_BUDGET, INSPECTIONS_PER_MONTH  # noqa: E402
 
 MODEL_ORDER = (ENSEMBLE, *MODELS)
 TABLE_METRICS = ("auc_roc", "auc_pr", "precision", "recall", "f1", "recall_at_1pct_fpr")
@@ -174,6 +174,25 @@ def per_type_table(metrics: pd.DataFrame, metric: str = "auc_roc", every: list[s
     return "\n".join(lines)
 
 
+def inspection_table(metrics: pd.DataFrame) -> str:
+    """Precision@K and MAP@K per model: the mean over the months, then each month."""
+    rows = metrics[metrics["metric"].str.match(r"(precision|map)_at_\d+$")]
+    if rows.empty:
+        return ""
+    columns = [f"{name}_at_{k}" for k in INSPECTIONS_PER_MONTH for name in ("precision", "map")]
+    months = sorted(s for s in rows["slice"].unique() if s.startswith("month="))
+    lines = ["| model | month | " + " | ".join(c.replace("_at_", "@") for c in columns) + " |"]
+    lines.append("| --- | --- |" + " ---: |" * len(columns))
+    for model in [m for m in MODEL_ORDER if m in set(rows["model"])]:
+        of_model = rows[rows["model"] == model].set_index(["slice", "metric"])["value"]
+        for slice_name in ["overall", *months]:
+            label = "**mean**" if slice_name == "overall" else slice_name.removeprefix("month=")
+            values = [of_model.get((slice_name, c)) for c in columns]
+            shown = " | ".join("n/a" if v is None or pd.isna(v) else f"{v:.3f}" for v in values)
+            lines.append(f"| {model} | {label} | {shown} |")
+    return "\n".join(lines)
+
+
 def monitoring_table(monitoring: pd.DataFrame) -> str:
     """gold/monitoring's overall rows, one line per scoring run and model, oldest first."""
     rows = monitoring[monitoring["slice"] == "overall"].sort_values(["scores_version", "model"])
@@ -242,6 +261,11 @@ def write_report(
         "### Recall at the operating threshold, per anomaly type",
         per_type_table(metrics, "recall", types),
         "![recall per type](recall_by_type.png)",
+        "## An investigator's month: precision@K and MAP@K",
+        "Of each month's K highest-scored household-days, the share labelled anomalous (precision@K) and "
+        "the mean precision at each labelled one (MAP@K), as a utility inspecting K premises a month would "
+        "see them; the mean over the months first.",
+        inspection_table(metrics),
         "## Per season and ACORN group",
         "![AUC per season](auc_by_season.png)",
         "![AUC per ACORN group](auc_by_acorn_group.png)",

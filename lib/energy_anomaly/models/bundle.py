@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import ENSEMBLE, MODELS
+from energy_anomaly.catalog import ENSEMBLE
 from energy_anomaly.errors import ArtifactError
 from energy_anomaly.models.autoencoder import AutoencoderDetector
-from energy_anomaly.models.ensemble import Calibration, ensemble_score
+from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, ensemble_score
 from energy_anomaly.models.inputs import windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
@@ -104,8 +104,13 @@ class Bundle:
             "conv1d_autoencoder": self.conv1d_autoencoder.score(features, windows=windows),
             "lstm_forecaster": self.lstm_forecaster.score(features, forecast=forecast, windows=windows),
         }
-        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in MODELS])
+        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in self.ensemble_members])
         return raw, forecast
+
+    @property
+    def ensemble_members(self) -> tuple[str, ...]:
+        """The detectors this bundle's ensemble (and its threshold) was fitted on."""
+        return tuple(self.metadata.get("ensemble_members", FORMER_MEMBERS))
 
     def scores(self, features: pd.DataFrame) -> dict[str, np.ndarray]:
         return self.scores_and_forecast(features)[0]

@@ -1,4 +1,5 @@
-"""Spark wrapper of the injector: per-household ``applyInPandas`` over readings."""
+"""Spark wrapper of the injector: per-household ``applyInPandas`` over readings, then, for copied
+days, per-day ``applyInPandas`` (a donor is another household of the same day)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from energy_anomaly.synth.inject import inject_frame
+from energy_anomaly.synth.anomalies import COPIED_DAY
+from energy_anomaly.synth.inject import copy_days, inject_frame
 
 
 def with_injected_anomalies(
@@ -25,7 +27,14 @@ def with_injected_anomalies(
     def body(frame: pd.DataFrame) -> pd.DataFrame:
         return inject_frame(frame, seed=seed, rate=rate, start=start, end=end, types=types)
 
-    return readings_df.groupBy("household_id").applyInPandas(body, schema)
+    injected = readings_df.groupBy("household_id").applyInPandas(body, schema)
+    if COPIED_DAY not in types:
+        return injected
+
+    def copy_body(frame: pd.DataFrame) -> pd.DataFrame:
+        return copy_days(frame.drop(columns="_day"), seed=seed, rate=rate, start=start, end=end, types=types)
+
+    return injected.withColumn("_day", F.to_date("ts")).groupBy("_day").applyInPandas(copy_body, schema)
 
 
 def select_labels(injected_df: DataFrame, seed: int) -> DataFrame:
