@@ -45,6 +45,7 @@ FEATURE_COLUMNS = (
     "level",
     "profile_dist_28",
     "profile_corr_28",
+    "shift_gain_28",
     "night_share",
     "cv",
     "max_over_mean",
@@ -58,6 +59,9 @@ FEATURE_COLUMNS = (
     *RELATIVE_FEATURES,
 )
 _FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
+# The gold/features statistics the isolation forest reads (besides them the detectors read
+# ``level`` and ``profile``).
+DETECTOR_FEATURES = (*RELATIVE_FEATURES, "shift_gain_28")
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,16 @@ def test_shape_features_see_reversal_stuck_and_zero_days():
     np.testing.assert_allclose(f.iloc[27]["profile"], SHAPE / SHAPE.mean())
 
 
+def test_a_day_lived_hours_off_the_household_s_clock_gains_from_shifting():
+    normal = [(i, SHAPE + 0.05 * np.sin(np.arange(48) / 3 + i)) for i in range(28)]
+    f = household_features(daily(normal + [(28, np.roll(SHAPE, 6)), (29, SHAPE * 1.3), (30, np.ones(48))]))
+    shifted, scaled, flat = f.iloc[28], f.iloc[29], f.iloc[30]
+    assert shifted["shift_gain_28"] > 0.3  # 3 hours late: fits the usual day moved back
+    assert scaled["shift_gain_28"] == pytest.approx(0.0, abs=0.02)  # same timing, more of it
+    assert flat["shift_gain_28"] == 0.0  # no shape: no correlation to gain
+    assert np.isnan(f.iloc[3]["shift_gain_28"])  # no 28-day profile yet
+
+
 def test_longest_repeat_runs():
     x = np.array([[1.0] * 5 + list(range(43))])
     assert longest_repeat(x)[0] == 5

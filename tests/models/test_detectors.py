@@ -128,3 +128,14 @@ def test_forecast_error_terms_level_against_the_household_and_texture_against_th
     # the forecast itself is at half (a level shift's later days, whose window holds shifted days).
     halved = forecast_error(normal * 0.5, forecast * 0.5, windows * 0.5)
     assert halved[0] > scores[0] + 1.5 and scores[2] > scores[0] + 1.5
+
+
+def test_a_forest_trained_before_shift_gain_reads_only_its_own_columns(days):
+    from energy_anomaly.models.inputs import FORMER_IF_FEATURES, IF_FEATURES
+
+    train, test, _, _ = split(days)
+    assert "shift_gain_28" in IF_FEATURES and "shift_gain_28" not in FORMER_IF_FEATURES
+    former = IsolationForestDetector(seed=1, features=FORMER_IF_FEATURES).fit(train)
+    assert former.model.n_features_in_ == len(FORMER_IF_FEATURES)
+    scores = former.score(test.drop(columns="shift_gain_28"))  # a warehouse featurised before it
+    assert np.isfinite(scores).all()

@@ -15,6 +15,7 @@ from a running sum carried along the series.
 | ``profile`` | the 48 values / level: the day's shape in the household's own units |
 | ``profile_dist_28`` | mean absolute difference of ``profile`` from the household's mean profile of 28 days |
 | ``profile_corr_28`` | correlation of ``profile`` with that mean profile (time reversal, shuffled readings) |
+| ``shift_gain_28`` | best correlation with that mean profile moved up to 4 h, minus unmoved (a clock off) |
 | ``night_share`` | share of the day's kWh in 01:00–06:00 |
 | ``cv``, ``max_over_mean``, ``min_over_level`` | spread, peakiness, base load relative to the household |
 | ``zero_share``, ``max_repeat_share`` | zero readings, longest run of one repeated value (stuck meter), over 48 |
@@ -63,6 +64,7 @@ STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
 # New rows computed on one grid: a window sort holds rows x 11 statistics x 91 days of doubles.
 CHUNK_ROWS = 10_000
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
+MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean profile moved this far
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
 TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
@@ -106,6 +108,18 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     denominator = np.sqrt(np.nansum(a_c**2, axis=1) * np.nansum(b_c**2, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
+
+
+def shift_gain(profile: np.ndarray, mean_profile: np.ndarray) -> np.ndarray:
+    """Per row, the best correlation of ``profile`` with ``mean_profile`` moved by up to
+    ``MAX_SHIFT_SLOTS`` either way (round the day), minus the unmoved correlation: 0 when the day
+    fits the household's usual timing best, up to 2. An undefined correlation (a flat day) counts as 0."""
+    unmoved = np.nan_to_num(rowwise_corr(profile, mean_profile))
+    best = unmoved
+    for shift in range(-MAX_SHIFT_SLOTS, MAX_SHIFT_SLOTS + 1):
+        if shift:
+            best = np.maximum(best, np.nan_to_num(rowwise_corr(profile, np.roll(mean_profile, shift, axis=1))))
+    return best - unmoved
 
 
 def previous_days_mean_at(
@@ -247,6 +261,7 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
             "level": level,
             "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
             "profile_corr_28": np.where(has_history, np.nan_to_num(rowwise_corr(profile, mean_profile)), np.nan),
+            "shift_gain_28": np.where(has_history, shift_gain(profile, mean_profile), np.nan),
             "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
             "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
             "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),

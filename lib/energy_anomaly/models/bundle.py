@@ -29,7 +29,7 @@ from energy_anomaly.catalog import ENSEMBLE
 from energy_anomaly.errors import ArtifactError
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, ensemble_score
-from energy_anomaly.models.inputs import windows_of
+from energy_anomaly.models.inputs import FORMER_IF_FEATURES, windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
 from energy_anomaly.models.lstm import LstmForecaster
@@ -140,7 +140,9 @@ class Bundle:
         folder = Path(folder)
         document = read_metadata(folder)
         digests = document.pop("digests", {})
-        forest = IsolationForestDetector(**document["isolation_forest"], seed=document["seed"])
+        settings = dict(document["isolation_forest"])
+        settings["features"] = tuple(settings.get("features", FORMER_IF_FEATURES))
+        forest = IsolationForestDetector(**settings, seed=document["seed"])
         forest.model = load_forest(checked_file(folder, FOREST_FILE, digests))
         k = keras(threads=threads)
         autoencoder = AutoencoderDetector(history=document["history"]["conv1d_autoencoder"])

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import RELATIVE_FEATURES
+from energy_anomaly.catalog import DETECTOR_FEATURES, RELATIVE_FEATURES
 from energy_anomaly.catalog import SLOTS_PER_DAY as SLOTS
 from energy_anomaly.features.core import values_matrix
 
@@ -16,18 +16,21 @@ HISTORY_DAYS = 7
 # the household's own spread: a household whose days never vary does not turn noise into large terms.
 SPREAD_FLOOR = 0.1
 
-# Each day statistic against the household's own previous 28 days (see features.core): a day is
-# judged by how unlike its own household it is, so one forest serves households of any size.
-IF_FEATURES = list(RELATIVE_FEATURES)  # a list: pandas reads a tuple as one column key
+# Each day statistic against the household's own previous 28 days (see features.core), and how
+# much better the day fits the household's usual shape moved in time: a day is judged by how unlike
+# its own household it is, so one forest serves households of any size.
+IF_FEATURES = DETECTOR_FEATURES
+# What a forest trained before shift_gain_28 existed reads.
+FORMER_IF_FEATURES = RELATIVE_FEATURES
 
 
-def feature_matrix(features: pd.DataFrame) -> np.ndarray:
-    """|IF_FEATURES|: how far each statistic is from the household's usual, in either direction.
+def feature_matrix(features: pd.DataFrame, columns: tuple[str, ...] = IF_FEATURES) -> np.ndarray:
+    """|columns|: how far each statistic is from the household's usual, in either direction.
 
     Theft lowers a day, a fault or a new appliance raises it: with magnitudes one isolation
     split separates both tails, where signed values need one per side. A household's first days,
     without 28 days of history, count as typical (0)."""
-    return np.abs(features[IF_FEATURES].astype(float).fillna(0.0).to_numpy())
+    return np.abs(features[list(columns)].astype(float).fillna(0.0).to_numpy())
 
 
 def profile_matrix(features: pd.DataFrame) -> np.ndarray:

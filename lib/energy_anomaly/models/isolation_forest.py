@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import IsolationForest
 
-from energy_anomaly.models.inputs import feature_matrix
+from energy_anomaly.models.inputs import IF_FEATURES, feature_matrix
 
 
 @dataclass
@@ -20,6 +20,7 @@ class IsolationForestDetector:
     n_estimators: int = 300
     max_samples: int = 4096
     seed: int = 42
+    features: tuple[str, ...] = IF_FEATURES  # the gold/features columns it reads, in order
     model: IsolationForest | None = None
 
     def fit(self, features: pd.DataFrame) -> "IsolationForestDetector":
@@ -28,8 +29,8 @@ class IsolationForestDetector:
             max_samples=min(self.max_samples, len(features)),
             random_state=self.seed,
             n_jobs=1,
-        ).fit(feature_matrix(features))
+        ).fit(feature_matrix(features, self.features))
         return self
 
     def score(self, features: pd.DataFrame) -> np.ndarray:
-        return -self.model.score_samples(feature_matrix(features))
+        return -self.model.score_samples(feature_matrix(features, self.features))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from energy_anomaly.catalog import RELATIVE_FEATURES, SCORED_MODELS
+from energy_anomaly.catalog import DETECTOR_FEATURES, SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 
 
@@ -31,7 +31,7 @@ def signature():
             ColSpec(DataType.boolean, "is_complete"),
             ColSpec(DataType.double, "level"),
             ColSpec(Array(DataType.double), "profile"),
-            *[ColSpec(DataType.double, name, required=False) for name in RELATIVE_FEATURES],
+            *[ColSpec(DataType.double, name, required=False) for name in DETECTOR_FEATURES],
         ]
     )
     outputs = Schema(
@@ -54,7 +54,7 @@ class BundleModel:
         frame = pd.DataFrame(model_input).copy()
         frame["day"] = pd.to_datetime(frame["day"]).dt.date
         frame["profile"] = [list(p) for p in frame["profile"]]
-        for name in RELATIVE_FEATURES:
+        for name in DETECTOR_FEATURES:
             if name not in frame:
                 frame[name] = float("nan")
         if frame.empty:

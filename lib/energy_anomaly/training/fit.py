@@ -66,6 +66,7 @@ def fit_bundle(
         "isolation_forest": {
             "n_estimators": detectors["isolation_forest"].n_estimators,
             "max_samples": detectors["isolation_forest"].max_samples,
+            "features": list(detectors["isolation_forest"].features),
         },
     }
     metadata["model_version"] = version_of({**metadata, "thresholds": thresholds})
