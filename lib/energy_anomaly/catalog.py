@@ -390,7 +390,7 @@ GOLD_ANOMALIES = Table(
         (
             "reason",
             "why the day stands out, from its features: zero_interval, stuck, low_level, high_level, "
-            "spike, flat, load_shift or shape",
+            "spike, flat, time_shift, load_shift or shape",
         ),
     ),
 )

@@ -18,6 +18,7 @@ ORDINARY = {
     "z_max_over_mean": 0.5,
     "z_cv": -0.4,
     "z_night_share": 0.3,
+    "shift_gain_28": 0.02,
 }
 
 
@@ -32,6 +33,7 @@ ORDINARY = {
         ({"dev_28": 1.5, "z_max_over_mean": 4.0}, "high_level"),
         ({"z_max_over_mean": 5.0}, "spike"),
         ({"z_cv": -4.0}, "flat"),
+        ({"shift_gain_28": 0.6, "z_night_share": 3.5}, "time_shift"),
         ({"z_night_share": 3.5}, "load_shift"),
         ({"z_night_share": -3.5}, "load_shift"),
         ({"z_zero_share": np.nan, "z_max_repeat_share": np.nan, "z_cv": np.nan, "zero_share": 0.5}, "shape"),

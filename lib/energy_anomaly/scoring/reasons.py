@@ -13,6 +13,7 @@ baseline, so "unusual" means unusual for that household. The first rule that hol
 | ``high_level`` | over twice the 28-day baseline |
 | ``spike`` | a peak far above the household's usual peak-to-mean |
 | ``flat`` | far flatter than the household's days (a constant or capped load) |
+| ``time_shift`` | the household's usual day hours early or late (a meter clock set wrong) |
 | ``load_shift`` | night's share of the day far from the household's (consumption moved in time) |
 | ``shape`` | none of these: the day's profile is unlike the household's |
 
@@ -28,8 +29,19 @@ SLOTS = 48
 UNUSUAL_Z = 3.0  # robust standard deviations from the household's own days
 ZERO_SLOTS, STUCK_SLOTS = 4, 6  # two and three hours
 LOW_LEVEL, HIGH_LEVEL = -0.5, 1.0  # dev_28: daily kWh / 28-day baseline - 1
+TIME_SHIFT_GAIN = 0.3  # shift_gain_28: correlation gained by moving the usual day in time
 
-REASONS = ("zero_interval", "stuck", "low_level", "high_level", "spike", "flat", "load_shift", "shape")
+REASONS = (
+    "zero_interval",
+    "stuck",
+    "low_level",
+    "high_level",
+    "spike",
+    "flat",
+    "time_shift",
+    "load_shift",
+    "shape",
+)
 
 
 def reasons(features: pd.DataFrame) -> np.ndarray:
@@ -51,6 +63,7 @@ def reasons(features: pd.DataFrame) -> np.ndarray:
             col("dev_28") >= HIGH_LEVEL,
             z("z_max_over_mean") >= UNUSUAL_Z,
             z("z_cv") <= -UNUSUAL_Z,
+            col("shift_gain_28") >= TIME_SHIFT_GAIN,
             np.abs(z("z_night_share")) >= UNUSUAL_Z,
         ]
     return np.select(rules, REASONS[:-1], default=REASONS[-1]).astype(object)
