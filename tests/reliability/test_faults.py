@@ -22,6 +22,9 @@ from tests.reliability.conftest import cli, cli_argv, cli_config, killed_when
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 READINGS = SAMPLE_DIR / "halfhourly_2013"
+# A third of the sample: enough files that a write spans several data files and two writers
+# overlap, few enough that each of the ingests here costs mostly its JVM start.
+FILES = sorted(READINGS.glob("*.csv.gz"))[:10]
 HOUSEHOLDS = SAMPLE_DIR / "informations_households.csv.gz"
 BRONZE = ("bronze/readings", "bronze/quarantine", "silver/households")
 
@@ -46,15 +49,14 @@ def run_cli(*args: str, timeout: int = 300) -> None:
 def test_driver_killed_mid_write_then_rerun_equals_a_clean_run(spark, tmp_path):
     config = str(cli_config(tmp_path))
     clean, victim = str(tmp_path / "clean"), tmp_path / "victim"
-    run_ingest(spark, clean, [str(READINGS)], [str(HOUSEHOLDS)], 12.0)
+    run_ingest(spark, clean, [str(f) for f in FILES], [str(HOUSEHOLDS)], 12.0)
     args = (
         "ingest",
         "--config",
         config,
         "--warehouse",
         str(victim),
-        "--input",
-        str(READINGS),
+        *[a for f in FILES for a in ("--input", str(f))],
         "--households",
         str(HOUSEHOLDS),
     )
@@ -147,8 +149,7 @@ def test_a_python_worker_killed_mid_score_is_retried_and_the_scores_are_complete
 
 def test_two_ingests_of_different_files_into_one_warehouse_both_land(spark, tmp_path):
     config = str(cli_config(tmp_path))
-    files = sorted(READINGS.glob("*.csv.gz"))
-    halves = (files[: len(files) // 2], files[len(files) // 2 :])
+    halves = (FILES[: len(FILES) // 2], FILES[len(FILES) // 2 :])
     warehouse = str(tmp_path / "shared")
     processes = [
         cli(
@@ -167,7 +168,7 @@ def test_two_ingests_of_different_files_into_one_warehouse_both_land(spark, tmp_
     outputs = [p.communicate(timeout=400)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], [o[-1500:] for o in outputs]
     clean = str(tmp_path / "clean")
-    run_ingest(spark, clean, [str(READINGS)], None, 12.0)
+    run_ingest(spark, clean, [str(f) for f in FILES], None, 12.0)
     assert_same_tables(spark, warehouse, clean, tables=("bronze/readings", "bronze/quarantine"))
 
 
