@@ -31,8 +31,7 @@ from energy_anomaly.config import load_config
 from energy_anomaly.evaluation import generalisation as g
 from energy_anomaly.evaluation.metrics import monthly_inspection
 from energy_anomaly.evaluation.stage import read_labels
-from energy_anomaly.models.bundle import read_metadata
-from energy_anomaly.models.ensemble import Calibration
+from energy_anomaly.models.bundle import calibrations_of, read_metadata
 from energy_anomaly.periods import in_period
 from energy_anomaly.session import build_session
 from energy_anomaly.tables import models_dir, read_table
@@ -57,10 +56,7 @@ def cases_of(spark, warehouse: Path) -> pd.DataFrame:
     start, end = PROTOCOL_TEST
     scores = read_table(spark, str(warehouse), GOLD_SCORES).where(in_period(start, end))
     version = scores.select("model_version").first()[0]
-    calibrations = {
-        name: Calibration(tuple(c["quantiles"]), c["n_train"])
-        for name, c in read_metadata(models_dir(str(warehouse)) / version)["calibrations"].items()
-    }
+    calibrations = calibrations_of(read_metadata(models_dir(str(warehouse)) / version))
     labels_paths = sorted(str(p) for p in (warehouse / "protocol").glob("input_*/labels"))
     labels = read_labels(spark, labels_paths).where(in_period(start, end)).select("household_id", "day", "anomaly_type")
     frame = scores.select("household_id", "day", "model", "score", "is_anomaly").toPandas()

@@ -119,7 +119,6 @@ def main() -> None:
     started = time.perf_counter()
     spark = build_session(config.spark)
     print(f"spark session start: {time.perf_counter() - started:.1f} s (not in the ratio)")
-    cores = spark.sparkContext.defaultParallelism
     inputs = [str(f) for f in files]
 
     def duck() -> float:

@@ -110,11 +110,12 @@ def rowwise_corr(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.where(denominator > EPS, np.nansum(a_c * b_c, axis=1) / denominator, np.nan)
 
 
-def shift_gain(profile: np.ndarray, mean_profile: np.ndarray) -> np.ndarray:
+def shift_gain(profile: np.ndarray, mean_profile: np.ndarray, unmoved: np.ndarray) -> np.ndarray:
     """Per row, the best correlation of ``profile`` with ``mean_profile`` moved by up to
-    ``MAX_SHIFT_SLOTS`` either way (round the day), minus the unmoved correlation: 0 when the day
-    fits the household's usual timing best, up to 2. An undefined correlation (a flat day) counts as 0."""
-    unmoved = np.nan_to_num(rowwise_corr(profile, mean_profile))
+    ``MAX_SHIFT_SLOTS`` either way (round the day), minus ``unmoved`` (their correlation, as
+    ``rowwise_corr`` gives it): 0 when the day fits the household's usual timing best, up to 2. An
+    undefined correlation (a flat day) counts as 0."""
+    unmoved = np.nan_to_num(unmoved)
     best = unmoved
     for shift in range(-MAX_SHIFT_SLOTS, MAX_SHIFT_SLOTS + 1):
         if shift:
@@ -250,6 +251,7 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
 
     # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
     has_history = ~np.isnan(mean_profile).all(axis=1)
+    corr_28 = rowwise_corr(profile, mean_profile)
     day_mean = total / SLOTS
     with np.errstate(invalid="ignore", divide="ignore"):
         columns = {
@@ -260,8 +262,8 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
             "dev_28": total / baseline_28 - 1,
             "level": level,
             "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
-            "profile_corr_28": np.where(has_history, np.nan_to_num(rowwise_corr(profile, mean_profile)), np.nan),
-            "shift_gain_28": np.where(has_history, shift_gain(profile, mean_profile), np.nan),
+            "profile_corr_28": np.where(has_history, np.nan_to_num(corr_28), np.nan),
+            "shift_gain_28": np.where(has_history, shift_gain(profile, mean_profile, corr_28), np.nan),
             "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
             "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
             "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),

@@ -28,7 +28,7 @@ import pandas as pd
 from energy_anomaly.catalog import ENSEMBLE
 from energy_anomaly.errors import ArtifactError
 from energy_anomaly.models.autoencoder import AutoencoderDetector
-from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, ensemble_score
+from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, fuse
 from energy_anomaly.models.inputs import FORMER_IF_FEATURES, windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.keras_runtime import keras
@@ -104,7 +104,7 @@ class Bundle:
             "conv1d_autoencoder": self.conv1d_autoencoder.score(features, windows=windows),
             "lstm_forecaster": self.lstm_forecaster.score(features, forecast=forecast, windows=windows),
         }
-        raw[ENSEMBLE] = ensemble_score([self.calibrations[name].surprisal(raw[name]) for name in self.ensemble_members])
+        raw[ENSEMBLE] = fuse(raw, self.calibrations, self.ensemble_members)
         return raw, forecast
 
     @property
@@ -149,9 +149,8 @@ class Bundle:
         autoencoder.model = load_keras(k, checked_file(folder, KERAS_FILES["conv1d_autoencoder"], digests))
         lstm = LstmForecaster(history=document["history"]["lstm_forecaster"])
         lstm.model = load_keras(k, checked_file(folder, KERAS_FILES["lstm_forecaster"], digests))
-        calibrations = {
-            name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document.pop("calibrations").items()
-        }
+        calibrations = calibrations_of(document)
+        document.pop("calibrations")
         thresholds = document.pop("thresholds")
         document.pop("history")
         return cls(forest, autoencoder, lstm, calibrations, thresholds, document)
@@ -175,6 +174,11 @@ def read_metadata(folder: Path) -> dict:
         raise ArtifactError(f"{folder}: not a model bundle (no metadata.json)") from exc
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"{path}: unreadable ({type(exc).__name__})") from exc
+
+
+def calibrations_of(document: dict) -> dict[str, Calibration]:
+    """Each model's (and the ensemble's) calibration from a bundle's metadata document."""
+    return {name: Calibration(tuple(c["quantiles"]), c["n_train"]) for name, c in document["calibrations"].items()}
 
 
 def read_thresholds_and_version(folder: str | Path) -> tuple[dict[str, float], str]:

@@ -48,5 +48,11 @@ def ensemble_score(surprisals: list[np.ndarray]) -> np.ndarray:
     return np.mean(np.vstack(surprisals), axis=0)
 
 
+def fuse(raw: dict[str, np.ndarray], calibrations: dict[str, Calibration], members: tuple[str, ...]) -> np.ndarray:
+    """The ensemble score of raw detector scores: the mean surprisal of ``members``. Training
+    (its calibration and threshold) and scoring both call this, so they fuse alike."""
+    return ensemble_score([calibrations[name].surprisal(raw[name]) for name in members])
+
+
 def threshold(train_scores: np.ndarray, quantile: float) -> float:
     return float(np.quantile(train_scores, quantile))

@@ -13,7 +13,7 @@ import pandas as pd
 from energy_anomaly.catalog import ENSEMBLE, MODELS
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.bundle import Bundle, version_of
-from energy_anomaly.models.ensemble import ENSEMBLE_MEMBERS, Calibration, ensemble_score, threshold
+from energy_anomaly.models.ensemble import ENSEMBLE_MEMBERS, Calibration, fuse, threshold
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
 from energy_anomaly.models.lstm import LstmForecaster
 
@@ -41,7 +41,7 @@ def fit_bundle(
     }
     raw = {name: detectors[name].score(calibration_part) for name in MODELS}
     calibrations = {name: Calibration.fit(raw[name]) for name in MODELS}
-    raw[ENSEMBLE] = ensemble_score([calibrations[name].surprisal(raw[name]) for name in ENSEMBLE_MEMBERS])
+    raw[ENSEMBLE] = fuse(raw, calibrations, ENSEMBLE_MEMBERS)
     # The ensemble's own training distribution: what monitoring compares a scoring run's against.
     calibrations[ENSEMBLE] = Calibration.fit(raw[ENSEMBLE])
     thresholds = {name: threshold(scores, threshold_quantile) for name, scores in raw.items()}
