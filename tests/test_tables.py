@@ -224,3 +224,39 @@ def test_a_table_written_before_a_column_was_declared_gets_it(spark, warehouse):
     assert schema["reason"].metadata["comment"] == anomalies.comment("reason")
     tables.ensure_table(spark, path, anomalies)  # nothing left to add: no commit
     assert tables.last_commit(spark, path)[1] == "ADD COLUMNS"
+
+
+def test_features_an_older_version_wrote_without_a_feature_are_refused_by_train_score_and_update(spark, warehouse):
+    """The forest reads shift_gain_28, which gold/features written before it lacks: train, score
+    and update each refuse in one line that says which stage rebuilds it, and the update before
+    ingesting anything."""
+    from energy_anomaly import catalog
+    from energy_anomaly.errors import StaleTableError
+    from energy_anomaly.scoring.stage import run_score
+    from energy_anomaly.training.stage import run_train
+    from energy_anomaly.update.stage import run_update
+
+    features = catalog.GOLD_FEATURES
+    older = T.StructType([f for f in features.schema.fields if f.name != "shift_gain_28"])
+    tables.ensure_table(spark, tables.table_path(warehouse, features), Table(features.name, older, "older"))
+    day = dt.date(2013, 1, 1)
+    attempts = [
+        lambda: run_train(
+            spark, warehouse, start=day, end=day, per_stratum=1, seed=1, threshold_quantile=0.99, epochs=1
+        ),
+        lambda: run_score(spark, warehouse, "unused", start=day, end=day),
+        lambda: run_update(
+            spark,
+            warehouse,
+            ["/nowhere/2014-03-01.csv"],
+            "unused",
+            max_kwh_per_halfhour=20.0,
+            plausible_days=(day, day),
+            max_gap_slots=4,
+            bank_holidays="unused",
+        ),
+    ]
+    for attempt in attempts:
+        with pytest.raises(StaleTableError, match=r"without shift_gain_28: run `energy-anomaly features`"):
+            attempt()
+    assert not tables.table_exists(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))

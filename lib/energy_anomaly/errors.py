@@ -26,6 +26,10 @@ class MissingTableError(EnergyAnomalyError):
     """A stage needs a table that an earlier stage has not written yet."""
 
 
+class StaleTableError(EnergyAnomalyError):
+    """A table an older version wrote lacks columns this version reads: the stage that writes it must run again."""
+
+
 class ConcurrentWriteError(EnergyAnomalyError):
     """Another job kept committing to the same Delta table; retries did not get a commit through."""
 

@@ -24,7 +24,13 @@ from pyspark.sql import types as T
 
 from energy_anomaly.catalog import DEFAULT_STATS_COLUMNS, MODELS_FOLDER, Table
 from energy_anomaly.config import local_path
-from energy_anomaly.errors import ConcurrentWriteError, EnergyAnomalyError, MissingTableError, SchemaMismatchError
+from energy_anomaly.errors import (
+    ConcurrentWriteError,
+    EnergyAnomalyError,
+    MissingTableError,
+    SchemaMismatchError,
+    StaleTableError,
+)
 from energy_anomaly.session import is_connect
 
 logger = logging.getLogger(__name__)
@@ -83,6 +89,19 @@ def read_table(spark: SparkSession, warehouse: str, table: Table | str) -> DataF
         name = table.name if isinstance(table, Table) else table
         raise MissingTableError(f"table {name} not found under {warehouse}: run the stage that writes it first")
     return spark.read.format("delta").load(path)
+
+
+def require_current(df: DataFrame, table: Table, stage: str) -> DataFrame:
+    """``df`` (the table as read), refused in one line if an older version wrote it without columns
+    the catalogue now declares: its rows lack what this version computes from them (a feature
+    the detectors read), and only ``stage`` can fill them in for the rows already written."""
+    missing = [name for name in table.schema.fieldNames() if name not in df.columns]
+    if missing:
+        raise StaleTableError(
+            f"{table.name} was written by an older version, without {', '.join(missing)}: "
+            f"run `energy-anomaly {stage}` to rebuild it"
+        )
+    return df
 
 
 def without_nullability(data_type: T.DataType) -> T.DataType:

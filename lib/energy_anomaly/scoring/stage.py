@@ -172,6 +172,13 @@ def to_anomalies(
     )
 
 
+def current_features(spark: SparkSession, warehouse: str) -> DataFrame:
+    """gold/features, refused if an older version wrote it without a feature the models read."""
+    return tables.require_current(
+        tables.read_table(spark, warehouse, catalog.GOLD_FEATURES), catalog.GOLD_FEATURES, "features"
+    )
+
+
 def run_score(
     spark: SparkSession,
     warehouse: str,
@@ -182,7 +189,7 @@ def run_score(
     flag_model: str = "ensemble",
 ) -> ScoreResult:
     """Scores every household's days in start..end, replacing that period's earlier scores."""
-    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    features = current_features(spark, warehouse)
     context = features.transform(filter_period, start - dt.timedelta(days=HISTORY_DAYS), end)
     return score_and_replace(
         spark,
@@ -204,7 +211,7 @@ def run_score_unscored(
     ranges = unscored_ranges(spark, warehouse)
     if not ranges:
         return None
-    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)
+    features = current_features(spark, warehouse)
     start = min(first for first, _ in ranges.values())
     end = max(last for _, last in ranges.values())
     context_ranges = {h: (first - dt.timedelta(days=HISTORY_DAYS), last) for h, (first, last) in ranges.items()}
@@ -222,7 +229,7 @@ def run_score_unscored(
 
 def unscored_ranges(spark: SparkSession, warehouse: str) -> dict[str, tuple[dt.date, dt.date]]:
     """Per household, its first complete feature day with no score, and its last complete day."""
-    features = tables.read_table(spark, warehouse, catalog.GOLD_FEATURES).where("is_complete")
+    features = current_features(spark, warehouse).where("is_complete")
     scored = tables.read_table_or_empty(spark, warehouse, catalog.GOLD_SCORES).where(
         F.col("model") == F.lit(catalog.ENSEMBLE)
     )

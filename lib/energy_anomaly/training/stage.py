@@ -87,7 +87,11 @@ def run_train(
     features_version = tables.table_version(spark, features_path)
     if features_version is None:
         tables.read_table(spark, warehouse, catalog.GOLD_FEATURES)  # its one-line error: run features first
-    features = spark.read.format("delta").option("versionAsOf", features_version).load(features_path)
+    features = tables.require_current(
+        spark.read.format("delta").option("versionAsOf", features_version).load(features_path),
+        catalog.GOLD_FEATURES,
+        "features",
+    )
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     sample = stratified_sample(features, households, start=start, end=end, per_stratum=per_stratum, seed=seed)
     rows = training_rows(features, sample, start, end).toPandas()

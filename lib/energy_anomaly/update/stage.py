@@ -84,6 +84,9 @@ def run_update(
     seconds: dict[str, float] = {}
     timed = _timer(seconds, spark)
     bronze_path = tables.table_path(warehouse, catalog.BRONZE_READINGS)
+    features_path = tables.table_path(warehouse, catalog.GOLD_FEATURES)
+    if tables.table_exists(spark, features_path):  # refused before anything is ingested
+        tables.require_current(spark.read.format("delta").load(features_path), catalog.GOLD_FEATURES, "features")
     with timed("ingest"):
         ensure_change_feed(spark, bronze_path)
         before = tables.table_version(spark, bronze_path)
