@@ -64,3 +64,21 @@ def test_csv_layouts_reingest_with_every_line_accounted(spark, tmp_path):
 def test_bad_arguments_are_refused(capsys):
     assert main(["generate", "--format", "kaggle", *SMALL]) == 2
     assert "--output is required" in capsys.readouterr().err
+
+
+def test_a_scaled_reading_stays_within_what_the_supply_lets_through(spark):
+    """Scaling a real day up can go past the ingest's bound; a generated reading never does, so a
+    generated bronze passes bronze's CHECK constraint and a generated file has no kwh_above_max."""
+    from energy_anomaly.synth.generate import Shape, with_profiles
+
+    days = spark.createDataFrame(
+        [("MAC1", 0, 1, False, dt.date(2013, 1, d), 3.0) for d in range(1, 8)],
+        "household_id STRING, template_id INT, month INT, is_weekend BOOLEAN, day DATE, level DOUBLE",
+    )
+    library = spark.createDataFrame(
+        [(0, 1, False, [[1.0 + i / 10 for i in range(48)]])],
+        "template_id INT, month INT, is_weekend BOOLEAN, days ARRAY<ARRAY<DOUBLE>>",
+    )
+    values = [v for row in with_profiles(days, library, Shape(), 1, 12.0).collect() for v in row["kwh"]]
+    assert len(values) == 7 * 48 and max(values) == 12.0
+    assert 0 < sum(v < 12.0 for v in values) < len(values)  # only the readings above the bound are capped

@@ -88,8 +88,10 @@ def household_days(plan: DataFrame, seed: int, quirks: Quirks, n_partitions: int
     )
 
 
-def with_profiles(days: DataFrame, library: DataFrame, shape: Shape, seed: int) -> DataFrame:
-    """Picks a real day of the template (same month and day type) and scales it."""
+def with_profiles(days: DataFrame, library: DataFrame, shape: Shape, seed: int, max_kwh: float) -> DataFrame:
+    """Picks a real day of the template (same month and day type) and scales it. A scaled reading
+    stays within ``max_kwh``, what the supply's fuse lets through in half an hour: above it the
+    ingest would refuse it (and bronze's CHECK constraint a generated bronze)."""
     keys = ["template_id", "month", "is_weekend"]
     joined = days.join(F.broadcast(library), keys, how="inner")
     key = [F.col("household_id"), F.col("day")]
@@ -98,7 +100,7 @@ def with_profiles(days: DataFrame, library: DataFrame, shape: Shape, seed: int) 
 
     def slot_value(x: Column, i: Column) -> Column:
         noise = F.exp(shape.slot_sigma * gaussian(seed, "slot", *key, i) - shape.slot_sigma**2 / 2)
-        return F.round(x * F.col("level") * day_factor * noise, 3)
+        return F.least(F.round(x * F.col("level") * day_factor * noise, 3), F.lit(float(max_kwh)))
 
     return joined.withColumn("kwh", F.transform(F.get(F.col("days"), pick), slot_value)).drop("days")
 
@@ -121,12 +123,12 @@ def to_readings(profiled: DataFrame, seed: int, quirks: Quirks) -> DataFrame:
 
 
 def generate_readings(
-    plan: DataFrame, library: DataFrame, n_templates: int, shape: Shape, quirks: Quirks, seed: int
+    plan: DataFrame, library: DataFrame, n_templates: int, shape: Shape, quirks: Quirks, seed: int, max_kwh: float
 ) -> DataFrame:
     plan = plan.transform(with_templates, n_templates)
     n_partitions = max(2, -(-shape.households // HOUSEHOLDS_PER_PARTITION))
     return (
         household_days(plan, seed, quirks, n_partitions)
-        .transform(with_profiles, library, shape, seed)
+        .transform(with_profiles, library, shape, seed, max_kwh)
         .transform(to_readings, seed, quirks)
     )

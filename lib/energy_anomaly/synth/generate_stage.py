@@ -124,7 +124,7 @@ def run_generate(
     n_templates = library.agg(F.max("template_id")).first()[0] + 1
     info, n_info = numbered_households(spark, households_info)
     plan = household_plan(spark, info, n_info, shape, seed).cache()
-    readings = generate_readings(plan, library, n_templates, shape, quirks, seed)
+    readings = generate_readings(plan, library, n_templates, shape, quirks, seed, max_kwh)
     counted = Observation("generated")
     readings = readings.observe(counted, F.count(F.lit(1)).alias("rows"))
     if out_format == "bronze":
