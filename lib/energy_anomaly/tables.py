@@ -74,7 +74,10 @@ def table_detail(spark: SparkSession, path: str) -> Row:
 
 
 def table_properties(spark: SparkSession, path: str) -> dict[str, str]:
-    return dict(table_detail(spark, path)["properties"] or {})
+    """The table's properties (``delta.*``, CHECK constraints), from its metadata alone:
+    ``DESCRIBE DETAIL`` would also add up every file's size, which on bronze/readings took ~4 s
+    of each daily update against ~0.6 s for this."""
+    return {row["key"]: row["value"] for row in spark.sql(f"SHOW TBLPROPERTIES {path_identifier(path)}").collect()}
 
 
 def last_history_entry(spark: SparkSession, path: str) -> Row:
