@@ -81,6 +81,21 @@ def test_scoring_in_calls_of_whole_households_gives_the_same_rows(spark, scored)
     )
 
 
+def test_two_groups_are_scored_in_two_tasks(spark, scored):
+    """A daily update scores in as many groups as cores: each group is its own partition (a
+    groupBy of bucket numbers put buckets 0 and 1 in one shuffle partition, so one core scored both)."""
+    from energy_anomaly.scoring.stage import score_wide, ship_bundle
+
+    warehouse, trained, _ = scored
+    context = read_table(spark, warehouse, "gold/features").where(
+        (F.col("day") >= START - dt.timedelta(days=7)) & (F.col("day") <= START)
+    )
+    wide = score_wide(context, ship_bundle(spark, trained.path), START, START, 2)
+    placed = wide.select("household_id", F.spark_partition_id().alias("part")).distinct().collect()
+    assert len({r.part for r in placed}) == 2
+    assert len({r.household_id for r in placed}) == len(placed) == 4  # each household in one task
+
+
 def test_anomalies_are_the_flagged_ensemble_days_with_context(spark, scored):
     warehouse, _, result = scored
     anomalies = read_table(spark, warehouse, "gold/anomalies")

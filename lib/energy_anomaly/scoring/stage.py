@@ -106,15 +106,20 @@ class ScoreResult:
 
 def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt.date, n_groups: int) -> DataFrame:
     """The complete days of ``features_df`` in start..end, scored; ``features_df`` holds each
-    household's days from ``HISTORY_DAYS`` before its first scored day. Groups are hash buckets
-    of households: every household's days stay in one group (its history windows need them),
-    and each group is scored in model calls of whole households."""
+    household's days from ``HISTORY_DAYS`` before its first scored day. The rows are hashed by
+    household into ``n_groups`` partitions, each one Python task (a household's days stay in one:
+    its history windows need them), scored in model calls of whole households.
 
-    def body(frame: pd.DataFrame) -> pd.DataFrame:
-        return score_in_calls(frame, worker_bundle(bundle_name), start, end)
+    Partitions, not ``groupBy(bucket)``: Spark hashes the bucket numbers again into the shuffle's
+    partitions, and buckets 0 and 1 land in the same one, so a daily update's two groups ran one
+    after the other on one core (16 buckets made 10 partitions, up to 3 buckets in one)."""
 
-    bucket = F.pmod(F.xxhash64("household_id"), F.lit(n_groups)).alias("bucket")
-    return features_df.groupBy(bucket).applyInPandas(body, WIDE)
+    def body(batches):
+        frame = pd.concat(list(batches) or [pd.DataFrame()], ignore_index=True)
+        if len(frame):  # a partition no household hashed to has no rows
+            yield score_in_calls(frame, worker_bundle(bundle_name), start, end)
+
+    return features_df.repartition(n_groups, "household_id").mapInPandas(body, WIDE)
 
 
 def to_scores(wide_df: DataFrame, thresholds: dict[str, float], version: str) -> DataFrame:
