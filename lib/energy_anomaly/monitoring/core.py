@@ -118,9 +118,10 @@ def monitoring_rows(
 
     ``counts``: per model, bin, acorn_group and tariff, the scored ``days`` and how many were
     ``flagged``. ``levels``: per household with a training-period baseline, ``acorn_group``,
-    ``tariff`` and the columns ``moved_households`` reads. ``completeness``: per acorn_group and
-    tariff, the household-days of the period (``days``) and how many were complete enough to
-    score (``complete``). ``distributions``: the bundle's ``TrainingDistributions``."""
+    ``tariff`` and the columns ``moved_households`` reads. ``completeness``: rows with an acorn_group
+    and tariff (per group, or per household), the household-days of the period (``days``) and how
+    many were complete enough to score (``complete``), summed per slice. ``distributions``: the
+    bundle's ``TrainingDistributions``."""
     rows = []
     training_flagged_rate = distributions.flagged_rate
     complete_slices = dict(slices_of(completeness))

@@ -70,15 +70,29 @@ def training_baselines(
     )
 
 
-def household_levels(period_df: DataFrame, baselines_df: DataFrame) -> DataFrame:
-    """Per household of the run with a training baseline: ``base`` and ``spread`` from it, and
-    its median log daily kWh over the run's complete days (``now``, over ``n`` days)."""
-    now = (
-        period_df.where("is_complete")
-        .groupBy("household_id")
-        .agg(F.percentile_approx("log_total", 0.5).alias("now"), F.count(F.lit(1)).alias("n"))
+def per_household(period_df: DataFrame, groups_df: DataFrame, baselines_df: DataFrame) -> pd.DataFrame:
+    """One pass over the run's household-days: per household its ``days``, how many were
+    ``complete``, its median log daily kWh over those (``now``), its ACORN group and tariff, and
+    its training ``base`` and ``spread`` (NaN without a baseline)."""
+    complete = F.col("is_complete")
+    return (
+        period_df.groupBy("household_id")
+        .agg(
+            F.count(F.lit(1)).alias("days"),
+            F.sum(complete.cast("long")).alias("complete"),
+            F.percentile_approx(F.when(complete, F.col("log_total")), 0.5).alias("now"),  # nulls are skipped
+        )
+        .join(groups_df, "household_id", "left")
+        .join(baselines_df.select("household_id", "base", "spread"), "household_id", "left")
+        .toPandas()
     )
-    return now.join(baselines_df.select("household_id", "base", "spread"), "household_id")
+
+
+def household_levels(households: pd.DataFrame) -> pd.DataFrame:
+    """The households of ``per_household`` with complete days and a training baseline, with ``n``
+    their complete days (what ``core.moved_households`` reads)."""
+    levels = households[(households["complete"] > 0) & households["base"].notna()]
+    return levels.assign(n=levels["complete"]).drop(columns=["days", "complete"]).reset_index(drop=True)
 
 
 def write_monitoring(
@@ -104,16 +118,11 @@ def write_monitoring(
         .agg(F.count(F.lit(1)).alias("days"), F.sum(F.col("is_anomaly").cast("long")).alias("flagged"))
         .toPandas()
     )
-    completeness = (
-        period_df.join(groups, "household_id", "left")
-        .groupBy("acorn_group", "tariff")
-        .agg(F.count(F.lit(1)).alias("days"), F.sum(F.col("is_complete").cast("long")).alias("complete"))
-        .toPandas()
-    )
     counts["flagged"] = counts["flagged"].fillna(0)
     baselines = training_baselines(spark, warehouse, model_version, distributions.training_period)
-    levels = household_levels(period_df, baselines)
-    rows = monitoring_rows(counts, levels.join(groups, "household_id", "left").toPandas(), completeness, distributions)
+    households = per_household(period_df, groups, baselines)
+    completeness = households[["acorn_group", "tariff", "days", "complete"]]  # summed per slice
+    rows = monitoring_rows(counts, household_levels(households), completeness, distributions)
     if rows.empty:
         return rows
     rows = rows.assign(
