@@ -192,19 +192,28 @@ def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame:
     days = _rows_in(
         tables.read_table(spark, warehouse, catalog.SILVER_DAILY), frame, "first_feature_day", "last_feature_day", spans
     )
-    before = _rows_in(
-        tables.read_table_or_empty(spark, warehouse, catalog.GOLD_FEATURES),  # none before the first update
-        frame,
-        "first_feature_day",
-        "first_feature_day",
-        spans,
-        history_days=STORED_HISTORY_DAYS,
-        last_exclusive=True,
-        keep_first=True,
+    stored = tables.read_table_or_empty(spark, warehouse, catalog.GOLD_FEATURES)  # none before the first update
+
+    def stored_days(table: DataFrame, days: int) -> DataFrame:
+        return _rows_in(
+            table,
+            frame,
+            "first_feature_day",
+            "first_feature_day",
+            spans,
+            history_days=days,
+            last_exclusive=True,
+            keep_first=True,
+        )
+
+    # Only the last PROFILE_WINDOW days' profiles enter a mean profile: the days before those are
+    # read without theirs (48 values a row, most of what the history weighs).
+    recent = stored_days(stored, PROFILE_WINDOW)
+    no_profile = F.lit(None).cast(catalog.GOLD_FEATURES.schema["profile"].dataType)
+    older = stored_days(stored.withColumn("profile", no_profile), STORED_HISTORY_DAYS).where(
+        F.col("day") < F.date_sub(F.col("_first"), PROFILE_WINDOW)
     )
-    # Only the last PROFILE_WINDOW days' profiles enter a mean profile: older ones stay behind.
-    recent = F.col("day") >= F.date_sub(F.col("_first"), PROFILE_WINDOW)
-    history = before.withColumn("profile", F.when(recent, F.col("profile"))).drop("_first")
+    history = recent.unionByName(older).drop("_first")
     features = (
         with_continued_features(days, history)
         .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
