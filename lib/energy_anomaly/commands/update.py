@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from energy_anomaly.commands.common import model_args, print_ingest, production_bundle, session
@@ -59,11 +60,15 @@ def update(
     from energy_anomaly.update.stage import run_update
 
     started = time.monotonic()
-    bundle = production_bundle(config, model=model, alias=alias, version=model_version)
-    location = resolve_path(landing)
-    if not is_uri(location) and not Path(location).is_dir():
-        raise InputFileError(location, "the landing zone must be an existing folder (it may be empty)")
-    spark = session(config)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The registry lookup (MLflow's import and its store) runs while the JVM starts.
+        looked_up = pool.submit(production_bundle, config, model=model, alias=alias, version=model_version)
+        location = resolve_path(landing)
+        if not is_uri(location) and not Path(location).is_dir():
+            looked_up.result()  # no model is still the first thing said
+            raise InputFileError(location, "the landing zone must be an existing folder (it may be empty)")
+        spark = session(config)
+        bundle = looked_up.result()
 
     def apply(files: list[str]):
         batch_started = time.monotonic()
