@@ -60,6 +60,11 @@ JOB_CONF = {
     # LCL timestamps are GMT all year: UTC everywhere, whatever the machine's zone.
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Batches to the pandas UDFs are bounded by rows (maxRecordsPerBatch, 10,000) only. Under a
+    # byte bound Spark 4 measures the batch after every row it adds, and measuring an array
+    # column (profile) walks all of the batch's rows: quadratic, most of the JVM's time in the
+    # update's features and scoring steps (JFR). Int.MaxValue is Spark's own "no byte bound".
+    "spark.sql.execution.arrow.maxBytesPerBatch": "2147483647",
     "spark.sql.adaptive.enabled": "true",
     "spark.sql.debug.maxToStringFields": "200",
     # Spark's default INT96 timestamps are a legacy encoding, and slower to write.
