@@ -122,6 +122,25 @@ def test_a_write_that_made_no_commit_is_not_read_as_the_previous_ones_count(spar
     assert tables.rows_written(spark, path, before=before) == 0
 
 
+def test_a_counted_write_finds_its_own_commit_whatever_came_after_it(spark, warehouse):
+    """replace_counted tags its commit: its rows and version come from that commit even when
+    another writer committed after it, and a write that committed nothing counts 0 rows."""
+    table = Table("gold/c", OLD, "test")
+    first = tables.replace_counted(
+        spark.createDataFrame([("a", 1.0), ("a", 2.0), ("b", 1.0)], OLD), warehouse, table, F.col("household_id") != ""
+    )
+    assert (first.version, first.rows) == (tables.table_version(spark, first.path), 3)
+    mine = tables.replace_counted(
+        spark.createDataFrame([("a", 5.0)], OLD), warehouse, table, F.col("household_id") == "a"
+    )
+    tables.replace_where(spark.createDataFrame([("b", 7.0)], OLD), warehouse, table, F.col("household_id") == "b")
+    assert tables.table_version(spark, mine.path) == mine.version + 1
+    assert tables.rows_written(spark, mine.path) == 1  # the later writer's commit
+    assert mine.rows == 1 and mine.version == first.version + 1
+    nothing = tables.replace_counted(spark.createDataFrame([], OLD), warehouse, table, F.col("household_id") == "zzz")
+    assert (nothing.version, nothing.rows) == (None, 0)
+
+
 def test_bronze_from_before_the_change_feed_gets_it_on_its_first_update(spark, tmp_path):
     """A warehouse written by a version without updates: its bronze is switched to Delta's Change
     Data Feed, after which an ingest's changes can be read by version."""

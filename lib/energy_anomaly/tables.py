@@ -13,7 +13,9 @@ import random
 import re
 import shutil
 import time
+import uuid
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 from delta.tables import DeltaTable
@@ -306,7 +308,12 @@ def path_identifier(path: str) -> str:
 
 
 def replace_where(
-    df: DataFrame, warehouse: str, table: Table, condition: Column, rows_match_by_construction: bool = False
+    df: DataFrame,
+    warehouse: str,
+    table: Table,
+    condition: Column,
+    rows_match_by_construction: bool = False,
+    commit_tag: str | None = None,
 ) -> str:
     """Replaces exactly the rows matching ``condition`` with ``df`` in one commit (idempotent re-runs).
 
@@ -324,6 +331,9 @@ def replace_where(
     is not checked against concurrent writers, so two ingests of one file racing to a new table
     would both add its rows; the overwrite conflicts with the other writer's commit instead and
     is run again on the new snapshot (``retry_conflicts``).
+
+    ``commit_tag`` goes into the commit's ``userMetadata``, which finds it in the history
+    (``replace_counted``).
     """
     path = table_path(warehouse, table)
     checked = check_schema(df, table.schema, table.name)
@@ -335,10 +345,41 @@ def replace_where(
     with row_check:
         # A table another job is creating this instant can look created (its log folder is there)
         # before its first commit lands: the write then finds no table, and is tried again.
-        retry_conflicts(
-            lambda: checked.writeTo(path_identifier(path)).overwrite(condition), table.name, also=CREATE_IN_FLIGHT
-        )
+        writer = checked.writeTo(path_identifier(path))
+        if commit_tag is not None:
+            writer = writer.option("userMetadata", commit_tag)
+        retry_conflicts(lambda: writer.overwrite(condition), table.name, also=CREATE_IN_FLIGHT)
     return path
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write's own commit, found in the table's history by its tag."""
+
+    path: str
+    version: int | None  # None: the write committed nothing (no rows to remove or add)
+    rows: int  # rows it wrote, as Delta recorded them (``commit_rows``)
+
+
+# How far back a write looks for its own commit: other writers' commits may have landed after it.
+OWN_COMMIT_LOOKBACK = 20
+
+
+def replace_counted(
+    df: DataFrame, warehouse: str, table: Table, condition: Column, rows_match_by_construction: bool = False
+) -> Written:
+    """``replace_where``, then its commit's version and row count from one read of the history:
+    the commit carries a tag of its own, so neither a version read before the write nor a
+    concurrent writer's later commit is taken for it."""
+    tag = f"energy-anomaly:{uuid.uuid4().hex}"
+    path = replace_where(df, warehouse, table, condition, rows_match_by_construction, commit_tag=tag)
+    history = df.sparkSession.sql(f"DESCRIBE HISTORY {path_identifier(path)} LIMIT {OWN_COMMIT_LOOKBACK}")
+    for row in history.collect():
+        if row["userMetadata"] == tag:
+            metrics = row["operationMetrics"] or {}
+            counts = {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
+            return Written(path, row["version"], commit_rows(path, counts))
+    return Written(path, None, 0)
 
 
 def delete_where(spark: SparkSession, warehouse: str, table: Table, condition: Column) -> str:
@@ -441,6 +482,11 @@ def rows_written(spark: SparkSession, path: str, before: int | None = None) -> i
     version, operation, metrics = last_commit(spark, path)
     if operation == "CREATE TABLE" or version == before:
         return 0
+    return commit_rows(path, metrics)
+
+
+def commit_rows(path: str, metrics: dict[str, int]) -> int:
+    """Rows a commit wrote, from the metrics Delta recorded for it."""
     if (
         "numOutputRows" not in metrics
         and metrics

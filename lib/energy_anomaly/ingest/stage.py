@@ -62,6 +62,7 @@ class IngestResult:
     quarantined: int
     households: int | None
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    readings_version: int | None = None  # bronze/readings' commit of this ingest; None: it made none
 
     @property
     def rows_read(self) -> int:
@@ -179,7 +180,7 @@ def collected_quarantine(spark: SparkSession, seen: dict, max_rejects: int) -> D
 
 def replace_bronze_readings(
     readings: DataFrame, warehouse: str, source_files: list[str], max_kwh_per_halfhour: float
-) -> str:
+) -> tables.Written:
     """Writes ``readings`` to bronze/readings in place of the rows earlier runs took from
     ``source_files``: statistics on household_id only, no Parquet min/max on source_file, and no
     per-row predicate check (each row carries the file it came from: ``check_file_naming``).
@@ -190,7 +191,7 @@ def replace_bronze_readings(
     if tables.table_exists(spark, path):
         tables.ensure_checks(spark, path, table)
     with tables.session_conf(spark, *NO_SOURCE_FILE_PARQUET_STATS):
-        return tables.replace_where(
+        return tables.replace_counted(
             readings,
             warehouse,
             table,
@@ -225,7 +226,7 @@ def run_ingest(
 
     lines = Observation("ingest_lines")
     seen = {"lines": 0, "rejected": 0}
-    readings_path, readings_before = None, None
+    bronze_written = None
     with read_errors_named():
         check_file_naming(spark, reading_sources + household_sources)
         quarantine = spark.createDataFrame([], catalog.BRONZE_QUARANTINE.schema)
@@ -233,8 +234,7 @@ def run_ingest(
             parsed = parse_sources(
                 spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
-            readings_before = tables.table_version(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
-            readings_path = replace_bronze_readings(
+            bronze_written = replace_bronze_readings(
                 select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
             )
             seen = lines.get
@@ -255,7 +255,7 @@ def run_ingest(
         has_rejects = seen["rejected"] > 0 or bool(household_sources)
         quarantine_path = write_quarantine(spark, quarantine if has_rejects else None, warehouse, all_files)
 
-    readings = tables.rows_written(spark, readings_path, before=readings_before) if readings_path else 0
+    readings = bronze_written.rows if bronze_written else 0
     reasons, rejected = quarantined_counts(spark, quarantine_path, all_files, reading_files)
     if readings + rejected != seen["lines"] or rejected != seen["rejected"]:
         raise EnergyAnomalyError(
@@ -269,6 +269,7 @@ def run_ingest(
         quarantined=sum(reasons.values()),
         households=n_households,
         quarantine_reasons=reasons,
+        readings_version=bronze_written.version if bronze_written else None,
     )
 
 

@@ -275,26 +275,24 @@ def score_and_replace(
         n_groups = min(n_groups, max(slots, slots * math.ceil(rows / (slots * ROWS_PER_CALL))))
     wide = score_wide(context, shipped, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        before = {
-            table: tables.table_version(spark, tables.table_path(warehouse, table))
-            for table in (catalog.GOLD_SCORES, catalog.GOLD_ANOMALIES)
-        }
         # The rows are filtered on ``replaced`` here (Spark hashes a long list of households),
         # so Delta's per-row check of the same condition, which would not, is off.
-        scores_path = tables.replace_where(
+        scores = tables.replace_counted(
             to_scores(wide, thresholds, version).where(replaced),
             warehouse,
             catalog.GOLD_SCORES,
             replaced,
             rows_match_by_construction=True,
         )
-        anomalies_path = tables.replace_where(
+        anomalies = tables.replace_counted(
             to_anomalies(wide, households, flag_model, thresholds, version).where(replaced),
             warehouse,
             catalog.GOLD_ANOMALIES,
             replaced,
             rows_match_by_construction=True,
         )
+        # A run that committed nothing is identified by the table's version as it stands.
+        scores_version = scores.version if scores.version is not None else tables.table_version(spark, scores.path)
         monitoring = write_monitoring(
             spark,
             warehouse,
@@ -303,17 +301,16 @@ def score_and_replace(
             households,
             distributions=read_training_distributions(bundle_path),
             model_version=version,
-            scores_version=tables.table_version(spark, scores_path),
+            scores_version=scores_version,
             start=start,
             end=end,
         )
     finally:
         wide.unpersist()
-    score_rows = tables.rows_written(spark, scores_path, before=before[catalog.GOLD_SCORES])
     return ScoreResult(
         monitoring=monitoring,
-        days=score_rows // len(SCORED_MODELS),  # one row per model and day, as written
-        score_rows=score_rows,
-        anomalies=tables.rows_written(spark, anomalies_path, before=before[catalog.GOLD_ANOMALIES]),
+        days=scores.rows // len(SCORED_MODELS),  # one row per model and day, as written
+        score_rows=scores.rows,
+        anomalies=anomalies.rows,
         version=version,
     )

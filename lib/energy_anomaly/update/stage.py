@@ -93,11 +93,10 @@ def run_update(
         tables.require_current(spark.read.format("delta").load(features_path), catalog.GOLD_FEATURES, "features")
     with timed("ingest"):
         ensure_change_feed(spark, bronze_path)
-        before = tables.table_version(spark, bronze_path)
         ingested = run_ingest(spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days)
-        after = tables.table_version(spark, bronze_path)
     with timed("changes"):
-        changed = [] if after == before else changed_readings(spark, bronze_path, before, after).collect()
+        version = ingested.readings_version  # the ingest's own bronze commit: its changes, no other's
+        changed = [] if version is None else changed_readings(spark, bronze_path, version - 1, version).collect()
         if changed:
             silver_readings = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_READINGS)
             silver_daily = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_DAILY)
@@ -306,13 +305,10 @@ def _day_range(span: Span, first: str) -> tuple[dt.date, dt.date]:
 
 
 def _replace(spark: SparkSession, rows: DataFrame, warehouse: str, table, condition) -> int:
-    """``rows`` in place of the rows ``condition`` selects. The rows lie within it by construction
-    (filtered on the same per-household ranges), so Delta's per-row check is off: it evaluates
-    the condition's list of every household linearly for each written row."""
-    path = tables.table_path(warehouse, table)
-    before = tables.table_version(spark, path)
-    tables.replace_where(rows, warehouse, table, condition, rows_match_by_construction=True)
-    return tables.rows_written(spark, path, before=before)
+    """``rows`` in place of the rows ``condition`` selects; returns how many were written. The rows
+    lie within it by construction (filtered on the same per-household ranges), so Delta's per-row
+    check is off: it evaluates the condition's list of every household linearly for each row."""
+    return tables.replace_counted(rows, warehouse, table, condition, rows_match_by_construction=True).rows
 
 
 def unknown_households(spark: SparkSession, warehouse: str, households: list[str]) -> list[str]:
