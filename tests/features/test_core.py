@@ -173,3 +173,5 @@ def test_households_continued_together_get_their_own_features(monkeypatch, chunk
     expected = whole[whole["day"] >= first_new].sort_values(["household_id", "day"]).reset_index(drop=True)
     pd.testing.assert_frame_equal(got.drop(columns="profile"), expected.drop(columns="profile"), check_exact=True)
     np.testing.assert_array_equal(np.stack(got["profile"]), np.stack(expected["profile"]))
+    # A partition no household hashed to brings no batch at all, and gives no rows.
+    assert list(continued_features(iter([]))) == []

@@ -194,7 +194,10 @@ def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
     """``mapInPandas`` over rows partitioned by household: new ``silver/daily`` rows and stored
     ``gold/features`` rows (``is_history``) -> the new rows' features, whole households at a time,
     about ``CHUNK_ROWS`` new rows per grid."""
-    rows = pd.concat(list(batches), ignore_index=True)
+    parts = list(batches)
+    if not parts:  # a partition no household hashed to
+        return
+    rows = pd.concat(parts, ignore_index=True)
     new = ~rows["is_history"].to_numpy(bool)
     sizes = rows[new].groupby("household_id", sort=False).size()
     if sizes.empty:
