@@ -12,6 +12,7 @@ set on it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sys
@@ -110,6 +111,13 @@ def cores(spark) -> int:
     if local:
         return (os.cpu_count() or 1) if local.group(1) == "*" else int(local.group(1))
     return int(spark.conf.get("spark.sql.shuffle.partitions"))
+
+
+def tasks_for(spark, rows: int, rows_per_task: int) -> int:
+    """A multiple of the cores: one task a core for up to ``rows_per_task`` rows a task, more
+    beyond (pandas tasks whose rows are held in memory at once)."""
+    slots = cores(spark)
+    return slots * max(1, math.ceil(rows / (slots * rows_per_task)))
 
 
 def is_submitted() -> bool:

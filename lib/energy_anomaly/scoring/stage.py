@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
-from energy_anomaly.session import cores, is_connect
+from energy_anomaly.session import is_connect, tasks_for
 
 logger = logging.getLogger(__name__)
 
@@ -115,9 +114,9 @@ def score_wide(features_df: DataFrame, bundle_name: str, start: dt.date, end: dt
     after the other on one core (16 buckets made 10 partitions, up to 3 buckets in one)."""
 
     def body(batches):
-        frame = pd.concat(list(batches) or [pd.DataFrame()], ignore_index=True)
-        if len(frame):  # a partition no household hashed to has no rows
-            yield score_in_calls(frame, worker_bundle(bundle_name), start, end)
+        parts = list(batches)
+        if parts:  # a partition no household hashed to brings no batch
+            yield score_in_calls(pd.concat(parts, ignore_index=True), worker_bundle(bundle_name), start, end)
 
     return features_df.repartition(n_groups, "household_id").mapInPandas(body, WIDE)
 
@@ -271,8 +270,7 @@ def score_and_replace(
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if rows is not None:
-        slots = cores(spark)
-        n_groups = min(n_groups, max(slots, slots * math.ceil(rows / (slots * ROWS_PER_CALL))))
+        n_groups = min(n_groups, tasks_for(spark, rows, ROWS_PER_CALL))
     wide = score_wide(context, shipped, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         # The rows are filtered on ``replaced`` here (Spark hashes a long list of households),

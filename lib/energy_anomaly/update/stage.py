@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.periods import is_in
 from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
-from energy_anomaly.session import cores, describe_jobs
+from energy_anomaly.session import describe_jobs, tasks_for
 from energy_anomaly.update.changes import (
     Span,
     changed_readings,
@@ -218,7 +217,7 @@ def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame:
     )
     history = recent.unionByName(older).drop("_first")
     features = (
-        with_continued_features(days, history, _tasks(spark, _feature_rows(spans), FEATURE_ROWS_PER_TASK))
+        with_continued_features(days, history, tasks_for(spark, _feature_rows(spans), FEATURE_ROWS_PER_TASK))
         .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
         .select(*catalog.GOLD_FEATURES.schema.fieldNames())
         .sortWithinPartitions("household_id", "day")
@@ -284,12 +283,6 @@ def _feature_rows(spans: list[Span]) -> int:
     the latest day that changed, with its stored history."""
     latest = max(s.days[1] for s in spans)
     return sum((min(s.feature_days[1], latest) - s.feature_days[0]).days + 1 + STORED_HISTORY_DAYS for s in spans)
-
-
-def _tasks(spark: SparkSession, rows: int, rows_per_task: int) -> int:
-    """A multiple of the cores: one task each for up to ``rows_per_task`` rows a task, more beyond."""
-    slots = cores(spark)
-    return slots * max(1, math.ceil(rows / (slots * rows_per_task)))
 
 
 def _score_rows(spans: list[Span]) -> int:
