@@ -376,9 +376,7 @@ def replace_counted(
     history = df.sparkSession.sql(f"DESCRIBE HISTORY {path_identifier(path)} LIMIT {OWN_COMMIT_LOOKBACK}")
     for row in history.collect():
         if row["userMetadata"] == tag:
-            metrics = row["operationMetrics"] or {}
-            counts = {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
-            return Written(path, row["version"], commit_rows(path, counts))
+            return Written(path, row["version"], commit_rows(path, row_counts(row)))
     return Written(path, None, 0)
 
 
@@ -470,17 +468,14 @@ def table_version(spark: SparkSession, path: str) -> int | None:
     return last_history_entry(spark, path)["version"]
 
 
-def rows_written(spark: SparkSession, path: str, before: int | None = None) -> int:
+def rows_written(spark: SparkSession, path: str) -> int:
     """Rows the latest commit wrote (not counting rows it copied from files it rewrote), as Delta
-    recorded them. The stages account for their rows with
-    it, so a commit without the count is an error, not zero rows.
-
-    Writes of no rows may leave no commit at all: an append of nothing, or an overwrite by condition
-    that neither removes nor adds a file. Given the version from ``before`` the write, a table still
-    at that version (or at the ``CREATE TABLE`` of ``ensure_table``) wrote 0 rows, rather than
-    having an earlier commit's count read as this write's."""
-    version, operation, metrics = last_commit(spark, path)
-    if operation == "CREATE TABLE" or version == before:
+    recorded them: for a whole-table ``overwrite``, which always commits. The stages account for
+    their rows with it, so a commit without the count is an error, not zero rows. A write by
+    condition may leave no commit at all (nothing to remove or add): ``replace_counted`` finds
+    its own commit, or none, rather than reading an earlier one's count as its own."""
+    _, operation, metrics = last_commit(spark, path)
+    if operation == "CREATE TABLE":  # ensure_table's empty table
         return 0
     return commit_rows(path, metrics)
 
@@ -507,8 +502,13 @@ def last_commit(spark: SparkSession, path: str) -> tuple[int, str, dict[str, int
     """The latest commit's version, operation and the row counts Delta recorded for it (no pass
     over the data)."""
     row = last_history_entry(spark, path)
-    metrics = row["operationMetrics"] or {}
-    return row["version"], row["operation"], {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
+    return row["version"], row["operation"], row_counts(row)
+
+
+def row_counts(history_row: Row) -> dict[str, int]:
+    """The numeric metrics Delta recorded in a history row (``operationMetrics`` holds strings)."""
+    metrics = history_row["operationMetrics"] or {}
+    return {key: int(v) for key, v in metrics.items() if str(v).isdigit()}
 
 
 def last_commit_metrics(spark: SparkSession, path: str) -> dict[str, int]:
