@@ -6,6 +6,8 @@ import pytest
 from delta.tables import DeltaTable
 
 from energy_anomaly.cli import main
+from energy_anomaly.errors import EnergyAnomalyError
+from energy_anomaly.ingest.stage import check_files_read
 from energy_anomaly.tables import table_path
 from tests.conftest import SAMPLE_DIR
 
@@ -92,3 +94,19 @@ def test_header_only_and_all_rejected_files_are_data_not_errors(spark, tmp_path,
     rejects.write_text("LCLid,tstp,energy(kWh/hh)\nMAC000001,2013-01-01 00:00:00,0.5\n")
     assert main(["ingest", "--warehouse", warehouse, "--input", str(rejects)]) == 0
     assert "1 data rows read = 1 bronze readings + 0 quarantined" in capsys.readouterr().out
+
+
+def test_a_file_name_with_glob_characters_is_read_as_itself_and_no_other_file(spark, tmp_path, capsys):
+    """``a?.csv`` as a Hadoop glob also matches ``ab.csv``: ingest reads the one file it was given,
+    and a read that would take in other files is refused before anything is written."""
+    header = "LCLid,tstp,energy(kWh/hh)\n"
+    (tmp_path / "a?.csv").write_text(header + "MAC1,2013-01-01 00:00:00,0.1\n")
+    (tmp_path / "ab.csv").write_text(header + "MAC2,2013-01-01 00:00:00,0.2\n")
+    warehouse = str(tmp_path / "warehouse")
+    assert main(["ingest", "--warehouse", warehouse, "--input", str(tmp_path / "a?.csv")]) == 0
+    bronze = spark.read.format("delta").load(table_path(warehouse, "bronze/readings"))
+    assert [r.household_id for r in bronze.collect()] == ["MAC1"]
+
+    as_pattern = spark.read.text(str(tmp_path / "a?.csv"))  # unescaped: Hadoop expands the glob
+    with pytest.raises(EnergyAnomalyError, match="ab.csv"):
+        check_files_read(as_pattern, [(tmp_path / "a?.csv").as_uri()])

@@ -1,13 +1,22 @@
 """Raw lines -> readings or quarantine reasons, on tiny inline data."""
 
 import datetime as dt
+import re
 
 import pytest
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from energy_anomaly.ingest.households import parse_household_lines, select_households
 from energy_anomaly.ingest.layouts import DATASTORE, KAGGLE
-from energy_anomaly.ingest.parse import parse_reading_lines, select_quarantine, select_readings
+from energy_anomaly.ingest.parse import (
+    CANONICAL_TIMESTAMP,
+    canonical_line,
+    parse_reading_lines,
+    parse_timestamp,
+    select_quarantine,
+    select_readings,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -137,3 +146,53 @@ def test_strict_grammar_quarantines_lenient_casts_zones_and_implausible_dates(sp
     reasons = {r.raw_line: r.reason for r in select_quarantine(parsed).collect()}
     assert reasons == cases
     assert sorted((r.household_id, r.kwh) for r in select_readings(parsed).collect()) == sorted(accepted.values())
+
+
+def test_a_canonical_timestamp_reads_the_same_by_cast_as_by_the_formats(spark):
+    """Canonical lines take Spark's cast instead of ``TIMESTAMP_FORMATS``: over that grammar both
+    give the same instant, and both refuse the same impossible dates and times."""
+    texts = [
+        "2013-01-01 00:00:00",
+        "2013-01-01T23:30:00",
+        "2012-10-12 00:30:00.0000000",
+        "2013-06-30 12:00:00.5",
+        "2013-06-30 12:00:00.123456",
+        "2013-06-30 12:00:00.123456789",
+        "2012-02-29 00:00:00",
+        "2013-02-29 00:00:00",
+        "2013-13-01 00:00:00",
+        "2013-00-10 00:00:00",
+        "2013-01-32 00:00:00",
+        "2013-01-01 24:00:00",
+        "2013-01-01 23:60:00",
+        "2013-01-01 23:59:60",
+        "0000-01-01 00:00:00",
+        "9999-12-31 23:59:59.999999999",
+        "1999-12-31 23:30:00",
+        "2013-03-31 01:30:00",
+    ]
+    assert all(re.fullmatch(CANONICAL_TIMESTAMP, text) for text in texts)
+    frame = spark.createDataFrame([(text,) for text in texts], "text STRING")
+    # As microseconds: year 0 is a valid Spark timestamp but not a Python datetime.
+    rows = frame.select(
+        "text",
+        F.unix_micros(parse_timestamp(F.col("text"))).alias("formats"),
+        F.unix_micros(F.col("text").try_cast("timestamp")).alias("cast"),
+    ).collect()
+    assert {r.text: r.cast for r in rows} == {r.text: r.formats for r in rows}
+
+
+def test_lines_off_the_fast_path_read_as_their_canonical_twins(spark):
+    """Padding, a ``T`` separator and a signed or exponent reading leave the canonical path; the
+    values are the same as those of the canonical line."""
+    twins = {
+        "MAC000002,2013-01-01 00:30:00,0.25": "\u00a0MAC000002 ,2013-01-01 00:30:00 ,0.25",
+        "MAC000002,2013-01-01 01:00:00,0.5": "MAC000002, 2013-01-01 01:00:00,5e-1",
+        "MAC000002,2013-01-01T01:30:00,1": "MAC000002,2013-01-01T01:30:00  ,+1.",
+    }
+    grammar = canonical_line(KAGGLE)
+    assert all(re.search(grammar, line) for line in twins)
+    assert not any(re.search(grammar, line) for line in twins.values())
+    fast = select_readings(parse_reading_lines(lines(spark, *twins), KAGGLE, max_kwh=12.0))
+    slow = select_readings(parse_reading_lines(lines(spark, *twins.values()), KAGGLE, max_kwh=12.0))
+    assertDataFrameEqual(fast, slow)

@@ -18,6 +18,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import reduce
+from urllib.parse import urlsplit
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors import PySparkException
@@ -160,12 +161,11 @@ def observe_lines(parsed: DataFrame, observation: Observation, max_rejects: int)
         F.count_if(is_data_line()).alias("lines"),
         F.count_if(rejected).alias("rejected"),
         F.array_sort(F.collect_set(F.when(rejected, F.col("source_file")))).alias("files_with_rejects"),
-        # The files the lines came from, as Spark read them: checked against the files discovered.
-        F.array_sort(F.collect_set(F.col("source_file"))).alias("files_read"),
     ]
     if max_rejects > 0:
-        # min_by ignores rows whose ordering key is null: only rejected lines enter the heap.
-        quarantine_row = F.struct(*quarantine_columns())
+        # min_by ignores rows whose ordering key is null: only rejected lines enter the heap. The
+        # row itself is built for rejected lines only, not copied for every reading.
+        quarantine_row = F.when(rejected, F.struct(*quarantine_columns()))
         metrics.append(F.min_by(quarantine_row, F.when(rejected, F.lit(0)), max_rejects).alias("rejects"))
     return parsed.observe(observation, *metrics)
 
@@ -234,11 +234,11 @@ def run_ingest(
             parsed = parse_sources(
                 spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
+            check_files_read(parsed, reading_files)
             bronze_written = replace_bronze_readings(
                 select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
             )
             seen = lines.get
-            check_files_read(seen["files_read"], reading_files)
             quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
             if quarantine is None:
                 quarantine = reparse_rejects(
@@ -273,10 +273,18 @@ def run_ingest(
     )
 
 
-def check_files_read(files_read: list[str], files_given: list[str]) -> None:
+def check_files_read(lines_df: DataFrame, files_given: list[str]) -> None:
     """Lines may only come from the files discovered: a path Spark read as a pattern would bring
-    in other files' lines and count them on both sides of the accounting."""
-    unexpected = sorted(set(files_read) - set(files_given))
+    in other files' lines and count them on both sides of the accounting. Checked on the plan's
+    file listing before anything is written (no per-line set of file names). The listing writes a
+    local file's URI with an empty authority (``file:///x``), the rows without (``file:/x``)."""
+
+    def location(uri: str) -> tuple[str, str, str]:
+        parts = urlsplit(uri)
+        return parts.scheme, parts.netloc, parts.path
+
+    given = {location(uri) for uri in files_given}
+    unexpected = sorted(uri for uri in lines_df.inputFiles() if location(uri) not in given)
     if unexpected:
         raise EnergyAnomalyError(f"ingest read {len(unexpected)} file(s) it was not given, e.g. {unexpected[0]}")
 
