@@ -13,6 +13,10 @@ The floor, measured in the same run on the same data: DuckDB's CSV reader to Par
 files (2 threads), plus the three trained models' raw batch inference in this one Python process
 over the same day windows (households in chunks). End to end / floor is printed per fraction,
 and the per-row cost of each fraction against the smallest.
+
+Beside ingest, clean and features, the same work in DuckDB SQL (``benchmarks.duckdb_reference``:
+2 threads, each step reading the previous one's output) with the ratio, and spot checks that
+DuckDB's silver and features agree with ours.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.duckdb_reference import clean_reference, compare_clean, compare_features, features_reference
 from benchmarks.ingest_vs_duckdb import duckdb_to_parquet
 from benchmarks.measure import Measured, run_measured
 from benchmarks.scoring_vs_raw import raw_inference_seconds
@@ -120,6 +125,26 @@ def measure_floor(root: Path) -> tuple[float, int, float]:
     return duck_s, duck_rows, raw_inference(root / "warehouse", LCL_START, LCL_END)
 
 
+def print_references(root: Path, stages: list[Stage], duck_ingest_s: float) -> None:
+    """Each of ingest, clean and features beside the same work done by DuckDB (2 threads), each
+    DuckDB step reading the previous one's output, and whether the outputs agree."""
+    duck = root / "duckdb_reference"
+    clean = clean_reference(root / "duckdb_parquet", duck / "clean")
+    features = features_reference(duck / "clean" / "daily.parquet", duck / "features")
+    ours = {s.name: s.measured.wall_s for s in stages}
+    print("\n| stage | ours s | DuckDB s | ratio | DuckDB does |")
+    print("| --- | ---: | ---: | ---: | --- |")
+    for name, theirs, what in (
+        ("ingest", duck_ingest_s, "CSV -> typed Parquet"),
+        ("clean", clean.seconds, "the grid, duplicate rule, interpolation, 48-value days (all of clean)"),
+        ("features", features.seconds, "day statistics, baselines, 8 of 11 robust z (see duckdb_reference)"),
+    ):
+        print(f"| {name} | {ours[name]:,.1f} | {theirs:,.1f} | {ours[name] / theirs:.2f} | {what} |")
+    warehouse = root / "warehouse"
+    for line in compare_clean(warehouse, duck / "clean") + compare_features(warehouse, duck / "features"):
+        print(f"agreement: {line}")
+
+
 def run_fraction(fraction: float, work: Path) -> dict:
     households = max(1, round(LCL_HOUSEHOLDS * fraction))
     root = work / f"h{households}"
@@ -175,6 +200,7 @@ def run_fraction(fraction: float, work: Path) -> dict:
     duck_s, duck_rows, raw_s = measure_floor(root)
     floor = duck_s + raw_s
     input_rows = stages[0].rows_in
+    print_references(root, stages, duck_s)
     print(
         f"\nend to end {end_to_end:,.0f} s for {input_rows:,} input rows ({end_to_end / input_rows * 1e6:.2f} µs/row); "
         f"floor: DuckDB CSV->Parquet {duck_s:,.1f} s ({duck_rows:,} rows) + raw inference {raw_s:,.1f} s "
