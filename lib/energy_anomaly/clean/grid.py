@@ -23,31 +23,32 @@ def with_next_reading(readings_df: DataFrame) -> DataFrame:
 
 
 def with_filled_slots(readings_df: DataFrame, max_gap_slots: int) -> DataFrame:
-    """Explodes each reading into itself plus the empty slots k = 1 .. steps - 1 before the next reading."""
+    """Explodes each reading into itself (k = 0) plus the empty slots k = 1 .. steps - 1 before the
+    next reading.
+
+    The slots are numbers (``explode`` of ``sequence(0, steps - 1)``), and each column is computed
+    from ``k`` by code-generated arithmetic: an array of structs per reading, inlined, cost about a
+    third of building the grid, though nearly every reading is its own one slot."""
     steps = F.coalesce(
         ((F.unix_timestamp("next_ts") - F.unix_timestamp("ts")) / SECONDS_PER_SLOT).cast("int"), F.lit(1)
     )
-    is_short_gap = (steps - 1) <= max_gap_slots
-    reading = F.struct(
-        "ts", "kwh", F.lit(False).alias("is_imputed"), F.lit(False).alias("is_gap"), "n_source_rows", "has_conflict"
-    )
-
-    def empty_slot(k):
-        interpolated = F.col("kwh") + (F.col("next_kwh") - F.col("kwh")) * k / steps
-        return F.struct(
+    k, n = F.col("k"), F.col("steps")
+    is_reading = k == 0
+    is_short_gap = (n - 1) <= max_gap_slots
+    interpolated = F.col("kwh") + (F.col("next_kwh") - F.col("kwh")) * k / n
+    return (
+        readings_df.withColumn("steps", steps)
+        .select("*", F.explode(F.sequence(F.lit(0), n - 1)).alias("k"))
+        .select(
+            "household_id",
             (F.col("ts") + F.make_dt_interval(secs=k * SECONDS_PER_SLOT)).alias("ts"),
-            F.when(is_short_gap, interpolated).alias("kwh"),
-            is_short_gap.alias("is_imputed"),
-            (~is_short_gap).alias("is_gap"),
-            F.lit(0).alias("n_source_rows"),
-            F.lit(False).alias("has_conflict"),
+            F.when(is_reading, F.col("kwh")).when(is_short_gap, interpolated).alias("kwh"),
+            (~is_reading & is_short_gap).alias("is_imputed"),
+            (~is_reading & ~is_short_gap).alias("is_gap"),
+            F.when(is_reading, F.col("n_source_rows")).otherwise(F.lit(0)).alias("n_source_rows"),
+            (is_reading & F.col("has_conflict")).alias("has_conflict"),
         )
-
-    # Nearly every reading is followed by the next half-hour's: it is its own one slot, built by
-    # code-generated expressions; only readings before a gap go through the interpreted lambda.
-    before_gap = F.concat(F.array(reading), F.transform(F.sequence(F.lit(1), steps - 1), empty_slot))
-    slots = F.when(steps == 1, F.array(reading)).otherwise(before_gap)
-    return readings_df.select("household_id", F.inline(slots))
+    )
 
 
 def with_day_and_slot(grid_df: DataFrame) -> DataFrame:
