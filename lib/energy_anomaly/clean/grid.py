@@ -27,8 +27,8 @@ def with_filled_slots(readings_df: DataFrame, max_gap_slots: int) -> DataFrame:
     next reading.
 
     The slots are numbers (``explode`` of ``sequence(0, steps - 1)``), and each column is computed
-    from ``k`` by code-generated arithmetic: an array of structs per reading, inlined, cost about a
-    third of building the grid, though nearly every reading is its own one slot."""
+    from ``k`` in generated code, rather than from an array of structs built for every reading and
+    inlined: nearly every reading is its own one slot."""
     steps = F.coalesce(
         ((F.unix_timestamp("next_ts") - F.unix_timestamp("ts")) / SECONDS_PER_SLOT).cast("int"), F.lit(1)
     )

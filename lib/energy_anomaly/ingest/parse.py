@@ -100,8 +100,8 @@ def with_reading_columns(fields_df: DataFrame, layout: Layout) -> DataFrame:
 
     A canonical line's fields are read by plain casts: one regular expression over the line costs
     less than trimming the LCLid, matching it and the reading to their grammars and parsing the
-    timestamp with a pattern, which together were about half of the ingest's CPU. Both paths give
-    the same values (``tests/ingest/test_parse.py``).
+    timestamp with Java's pattern formatter, the costliest of them. Both paths give the same
+    values (``tests/ingest/test_parse.py``).
     """
     kwh_text = raw_field(layout.kwh_col)
     ts_text = raw_field(layout.ts_col)
