@@ -3,9 +3,43 @@
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tempfile
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 _configured = False
+# What TensorFlow's C++ side prints while it loads, before its logging is set up: neither
+# ``TF_CPP_MIN_LOG_LEVEL`` nor Python's logging reaches these lines, and every Python worker that
+# scores would print them into the command's progress output.
+LOAD_NOTICES = re.compile(
+    r"oneDNN custom operations are on|All log messages before absl::InitializeLog|cpu_feature_guard"
+    r"|This TensorFlow binary is optimized|rebuild TensorFlow with the appropriate compiler flags"
+)
+
+
+@contextmanager
+def without_load_notices():
+    """Holds back what is written to file descriptor 2 inside the block and writes it out again
+    afterwards, all but the lines ``LOAD_NOTICES`` matches: an error TensorFlow prints still shows."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [
+                line for line in held.read().decode(errors="replace").splitlines(True) if not LOAD_NOTICES.search(line)
+            ]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
 
 
 def keras(threads: int = 1, seed: int = 42):
@@ -13,8 +47,9 @@ def keras(threads: int = 1, seed: int = 42):
     global _configured
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras as keras_module
-    import tensorflow as tf
+    with without_load_notices() if "tensorflow" not in sys.modules else nullcontext():
+        import keras as keras_module
+        import tensorflow as tf
 
     if not _configured:
         try:
