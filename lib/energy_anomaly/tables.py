@@ -224,7 +224,14 @@ def ensure_checks(spark: SparkSession, path: str, table: Table) -> None:
     constraint was declared, or with another ingest bound): each differing one is dropped and
     added again, and Delta refuses the ADD if a row already in the table breaks it. Names and
     expressions are the catalogue's own, checked against plain patterns (Spark's DDL takes no
-    parameter markers); the path is a quoted identifier."""
+    parameter markers); the path is a quoted identifier.
+
+    Two ingests into a new warehouse can both get here: one's ALTER conflicts with the other's
+    commit, and on the retry it reads the constraints the other set and has nothing left to do."""
+    retry_conflicts(lambda: _ensure_checks(spark, path, table), table.name, also=CREATE_IN_FLIGHT)
+
+
+def _ensure_checks(spark: SparkSession, path: str, table: Table) -> None:
     properties = table_properties(spark, path)
     for name, expression in table.checks:
         if properties.get(f"delta.constraints.{name}", "").strip().lower() == expression.strip().lower():
