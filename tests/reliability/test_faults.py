@@ -41,6 +41,11 @@ def parquet_files(table: Path) -> set[Path]:
     return set(table.glob("*.parquet")) | set(table.glob("*/*.parquet"))
 
 
+def error_lines(outputs: list[str]) -> list[list[str]]:
+    """Each process's last error lines (the one-line reason of an exit 2), for an assertion's message."""
+    return [[line for line in o.splitlines() if "error" in line.lower()][-3:] for o in outputs]
+
+
 def run_cli(*args: str, timeout: int = 300) -> None:
     finished = subprocess.run(cli_argv(*args), capture_output=True, text=True, timeout=timeout)
     assert finished.returncode == 0, finished.stdout[-2000:] + finished.stderr[-2000:]
@@ -166,9 +171,7 @@ def test_two_ingests_of_different_files_into_one_warehouse_both_land(spark, tmp_
         for half in halves
     ]
     outputs = [p.communicate(timeout=400)[0] for p in processes]
-    # Each output's error line (the one-line reason of an exit 2), if any.
-    errors = [[line for line in o.splitlines() if "error" in line.lower()][-3:] for o in outputs]
-    assert [p.returncode for p in processes] == [0, 0], errors
+    assert [p.returncode for p in processes] == [0, 0], error_lines(outputs)
     clean = str(tmp_path / "clean")
     run_ingest(spark, clean, [str(f) for f in FILES], None, 12.0)
     assert_same_tables(spark, warehouse, clean, tables=("bronze/readings", "bronze/quarantine"))
@@ -193,8 +196,6 @@ def test_two_scores_of_one_period_at_once_both_complete(spark, scored, tmp_path)
     )
     processes = [cli(*argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [p.communicate(timeout=600)[0] for p in processes]
-    # Each output's error line (the one-line reason of an exit 2), if any.
-    errors = [[line for line in o.splitlines() if "error" in line.lower()][-3:] for o in outputs]
-    assert [p.returncode for p in processes] == [0, 0], errors
+    assert [p.returncode for p in processes] == [0, 0], error_lines(outputs)
     after = read_table(spark, warehouse, "gold/anomaly_scores")
     assertDataFrameEqual(after, spark.createDataFrame(before, after.schema), rtol=1e-6)
