@@ -14,11 +14,12 @@ to last reading, gaps of up to ``max_gap_slots`` interpolated linearly, longer o
 
 **features**: what SQL window functions express of ``energy_anomaly.features.core``: the day's
 statistics from its 48 values, the 7- and 28-day baselines, the level, and the robust z of 8 of the
-11 statistics against the previous 28 and 91 days (quartiles by ``quantile_cont``). Left out:
-the profile, the 28-day mean profile and what is measured against it (``profile_dist_28``,
-``profile_corr_28``, ``shift_gain_28``), and the longest repeated run (``max_repeat_share``):
-they need a 48-wide rolling mean or a scan along each day's values. The reference therefore does
-less than the stage, and the ratio against it is the stage's cost bound from above.
+12 statistics against the previous 28 and 91 days (10th and 90th percentiles and the median by
+``quantile_cont``). Left out: the profile, the 28-day mean profile and what is measured against it
+(``profile_dist_28``, ``profile_corr_28``, ``shift_gain_28``, ``log_scale``), and the longest
+repeated run (``max_repeat_share``): they need a 48-wide rolling mean or a scan along each day's
+values. The reference therefore does less than the stage, and the ratio against it is the stage's
+cost bound from above.
 """
 
 from __future__ import annotations
@@ -33,11 +34,12 @@ from energy_anomaly.features.core import (
     BASE_OFFSET_KWH,
     BASE_SLOTS,
     EPS,
-    IQR_TO_SIGMA,
     MIN_DAYS_7,
     MIN_DAYS_28,
     PEAK_OFFSET_KWH,
     RELATIVE_FLOORS,
+    SPREAD_QUANTILES,
+    SPREAD_TO_SIGMA,
     TOTAL_OFFSET_KWH,
 )
 
@@ -153,10 +155,10 @@ def features_sql() -> str:
     for name in Z_STATS:
         per_window = []
         for n in WINDOWS:
-            quartiles = f"quantile_cont({name}, [0.25, 0.5, 0.75]) OVER w{n}"
+            quantiles = f"quantile_cont({name}, {list(SPREAD_QUANTILES)}) OVER w{n}"
             per_window.append(
-                f"CASE WHEN count({name}) OVER w{n} >= {MIN_DAYS_28} THEN ({name} - ({quartiles})[2]) / "
-                f"greatest((({quartiles})[3] - ({quartiles})[1]) / {IQR_TO_SIGMA}, {RELATIVE_FLOORS[name]}) END "
+                f"CASE WHEN count({name}) OVER w{n} >= {MIN_DAYS_28} THEN ({name} - ({quantiles})[2]) / "
+                f"greatest((({quantiles})[3] - ({quantiles})[1]) / {SPREAD_TO_SIGMA}, {RELATIVE_FLOORS[name]}) END "
                 f"AS z{n}_{name}"
             )
         z_parts.extend(per_window)

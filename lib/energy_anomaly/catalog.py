@@ -35,6 +35,7 @@ RELATIVE_STATS = (
     "max_repeat_share",
     "profile_corr_28",
     "profile_dist_28",
+    "log_scale",
 )
 RELATIVE_FEATURES = tuple(f"z_{name}" for name in RELATIVE_STATS)
 FEATURE_COLUMNS = (
@@ -56,6 +57,7 @@ FEATURE_COLUMNS = (
     "log_peak",
     "log_base",
     "roughness",
+    "log_scale",
     *RELATIVE_FEATURES,
 )
 _FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from energy_anomaly.features.core import household_features, longest_repeat, previous_days_quartiles
+from energy_anomaly.features.core import household_features, longest_repeat, previous_days_quantiles
 
 SHAPE = np.concatenate([np.full(12, 0.2), np.linspace(0.3, 1.0, 24), np.full(12, 0.5)])
 
@@ -86,23 +86,37 @@ def test_a_household_back_from_three_weeks_away_is_at_its_own_normal(monkeypatch
     f = household_features(days)
     # Against the last 91 days the days back are the household's normal; z_ is the smaller of the
     # two windows' z, so they are not flagged. The first day away is unusual against both.
-    assert np.abs(f["z_log_total"].iloc[81:87]).max() < 2
+    assert np.abs(f["z_log_total"].iloc[81:87]).max() < 0.5
     assert f["z_log_total"].iloc[60] < -5
-    # Against the last 28 days alone (21 of them empty) the first days back would be far out.
+    # Against the last 28 days alone (21 of them empty) every day back would be out of the ordinary.
     monkeypatch.setattr(core, "HISTORY_WINDOWS", (28,))
-    assert household_features(days)["z_log_total"].iloc[81] > 5
+    assert household_features(days)["z_log_total"].iloc[81:87].min() > 2
+
+
+def test_log_scale_follows_a_scaled_day_and_not_a_few_busy_half_hours():
+    normal = [(i, SHAPE * (1 + 0.02 * np.sin(i))) for i in range(40)]
+    busy = SHAPE.copy()
+    busy[[30, 31, 40]] *= 10  # cooking and a wash
+    f = household_features(daily(normal + [(40, SHAPE * 0.5), (41, busy)]))
+    usual, scaled, busy_day = f.iloc[39], f.iloc[40], f.iloc[41]
+    assert abs(usual["log_scale"]) < 0.03
+    # each half-hour at half its usual: log((p/2 + 0.1) / (p + 0.1)), the median over the day's values
+    assert scaled["log_scale"] < np.log(0.65) and scaled["z_log_scale"] < -5
+    assert abs(busy_day["log_scale"]) < 0.05 and busy_day["log_total"] - usual["log_total"] > 0.5
+    assert np.isnan(f.iloc[3]["log_scale"])  # no 28-day profile yet
 
 
 @pytest.mark.parametrize("window", [28, 91])
-def test_previous_days_quartiles_are_pandas_rolling_quantiles_of_the_days_before(window):
+def test_previous_days_quantiles_are_pandas_rolling_quantiles_of_the_days_before(window):
     rng = np.random.default_rng(5)
     values = rng.normal(size=(300, 3))
     values[rng.random(values.shape) < 0.2] = np.nan
     values[100:130] = np.nan  # a month away: windows fall below min_periods, then refill
     values[200:260, 1] = 0.5  # ties
     rolling = pd.DataFrame(values).rolling(window, min_periods=7)
-    expected = [rolling.quantile(0.25), rolling.median(), rolling.quantile(0.75)]
-    got = previous_days_quartiles(values, window, 7)
+    quantiles = (0.1, 0.25, 0.5, 0.9)
+    expected = [rolling.quantile(q) for q in quantiles]
+    got = previous_days_quantiles(values, window, 7, quantiles)
     for ours, theirs in zip(got, expected):
         np.testing.assert_allclose(ours, theirs.shift(1).to_numpy(), rtol=0, atol=1e-12)
 

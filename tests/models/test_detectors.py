@@ -80,6 +80,8 @@ def test_the_ensemble_fuses_the_members_its_bundle_was_trained_with():
 
     assert "conv1d_autoencoder" not in ENSEMBLE_MEMBERS
     assert bundle({"ensemble_members": list(ENSEMBLE_MEMBERS)}).ensemble_members == ENSEMBLE_MEMBERS
+    pair = ("isolation_forest", "lstm_forecaster")  # what bundles of the previous version fused
+    assert bundle({"ensemble_members": list(pair)}).ensemble_members == pair
     # A bundle from before the members were chosen: its threshold is of the mean of all three.
     assert bundle({}).ensemble_members == FORMER_MEMBERS
 

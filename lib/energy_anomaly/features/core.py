@@ -4,7 +4,7 @@ Each household's days are put on a continuous daily index once; every window is 
 *before* a day (a day never sees itself) and of bounded length, so a day's features depend on at
 most ``HISTORY_DEPENDENCE_DAYS`` calendar days before it. That is what lets ``update`` recompute
 the features of new days from a bounded slice of history and get the values a full run gets: each
-window's mean and quartiles are computed from that window's values alone, in a fixed order, never
+window's mean and quantiles are computed from that window's values alone, in a fixed order, never
 from a running sum carried along the series.
 
 | feature | meaning |
@@ -22,12 +22,16 @@ from a running sum carried along the series.
 | ``log_total``, ``log_peak`` | log of daily kWh + 0.5 and of the largest half-hour + 0.05 (an outage stays finite) |
 | ``log_base`` | log of the mean of the day's 6 lowest half-hours + 0.02: the always-on load (fridge, standby) |
 | ``roughness`` | mean absolute step between consecutive half-hours / the day's mean (shuffled or flattened days) |
+| ``log_scale`` | median of the 48 log((``profile`` + 0.1) / (28-day mean profile + 0.1)): scale at each time of day |
 | ``z_<stat>`` | the statistic against the household's own history: (x - median) / robust spread |
 
 The ``z_`` features make one day comparable across households: a flat-profile household's normal
-``cv`` is another's anomaly. The spread is the interquartile range / 1.349 (the standard
-deviation's robust estimate; the quartiles come from one sort of each day's window), floored
-per statistic so a household whose statistic never moves does not turn noise into large z.
+``cv`` is another's anomaly. The spread is the range between the 10th and 90th percentiles /
+2.563 (the standard deviation's estimate from them; the percentiles come from one sort of each
+day's window), floored per statistic so a household whose statistic never moves does not turn
+noise into large z. The 10-90 range rather than the interquartile range: a household whose days
+are usually alike but now and then far apart (guests, a day out) has wide tails its quartiles do
+not see, and measured by them its ordinary unusual days would rank with the anomalies.
 
 The history is two windows, the previous 28 and the previous 91 days, and ``z_`` is the smaller in
 magnitude of the two: a day is unusual only if it is unusual against the last month *and* the last
@@ -36,7 +40,9 @@ days because its last month was empty; a sudden change is unusual against both.
 
 The always-on load is the steadiest thing a household draws, and every reading-scaling theft
 (Jokar's h1, h3, h4) and a level shift scale it too, where the day's total moves with weather and
-activity.
+activity. ``log_scale`` measures the same scaling on every half-hour at once: each against the
+household's usual at that time of day, and the median of them, so a kettle or a late dinner (a
+few half-hours) does not move it where it moves the total.
 """
 
 from __future__ import annotations
@@ -68,7 +74,10 @@ MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean pro
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
 TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
-IQR_TO_SIGMA = 1.349
+# The z spread: (90th - 10th percentile) / 2.563, the range a normal distribution's sigma gives.
+SPREAD_QUANTILES = (0.1, 0.5, 0.9)
+SPREAD_TO_SIGMA = 2.563
+SCALE_OFFSET = 0.1  # log_scale: a tenth of the household's typical half-hour, so an empty slot stays finite
 # Statistic -> floor of its spread: about the smallest change that matters for that statistic.
 RELATIVE_FLOORS = {
     "log_total": 0.05,
@@ -82,6 +91,7 @@ RELATIVE_FLOORS = {
     "max_repeat_share": 1 / SLOTS,
     "profile_corr_28": 0.05,
     "profile_dist_28": 0.05,
+    "log_scale": 0.05,
 }
 assert tuple(RELATIVE_FLOORS) == RELATIVE_STATS, "catalog.RELATIVE_STATS names the floored statistics, in order"
 
@@ -142,15 +152,20 @@ def previous_days_mean_at(
         return np.where(count >= min_periods, total / np.maximum(count, 1), np.nan)
 
 
-def previous_days_quartiles_at(
-    grid: np.ndarray, households: np.ndarray, days: np.ndarray, window: int, min_periods: int
+def previous_days_quantiles_at(
+    grid: np.ndarray,
+    households: np.ndarray,
+    days: np.ndarray,
+    window: int,
+    min_periods: int,
+    quantiles: tuple[float, ...] = SPREAD_QUANTILES,
 ) -> np.ndarray:
-    """(25th percentile, median, 75th percentile) of each (household, day) position's previous
-    ``window`` days in ``grid`` (households x calendar days x columns), NaN skipped: shape
-    (3, positions, columns); NaN where fewer than ``min_periods`` values.
+    """The ``quantiles`` of each (household, day) position's previous ``window`` days in ``grid``
+    (households x calendar days x columns), NaN skipped: shape (len(quantiles), positions,
+    columns); NaN where fewer than ``min_periods`` values.
 
     The same order statistics and linear interpolation as pandas' ``rolling(window).quantile(q)
-    .shift(1)``, computed for the three quantiles from one sort of every window, where pandas
+    .shift(1)``, computed for all the quantiles from one sort of every window, where pandas
     walks a skip list once per quantile and column."""
     earlier_days = days[:, None] - np.arange(window, 0, -1)[None, :]  # (positions, window)
     windows = grid[households[:, None], np.maximum(earlier_days, 0)]  # (positions, window, columns)
@@ -158,8 +173,8 @@ def previous_days_quartiles_at(
     windows = np.sort(np.moveaxis(windows, 1, -1), axis=-1)  # (positions, columns, window), NaN last
     counts = window - np.isnan(windows).sum(axis=-1)
     last = np.maximum(counts - 1, 0)  # index of each window's largest value
-    out = np.empty((3, *counts.shape))
-    for i, q in enumerate((0.25, 0.5, 0.75)):
+    out = np.empty((len(quantiles), *counts.shape))
+    for i, q in enumerate(quantiles):
         position = q * last
         low = np.floor(position).astype(np.intp)
         high = np.minimum(low + 1, last)
@@ -171,10 +186,12 @@ def previous_days_quartiles_at(
     return out
 
 
-def previous_days_quartiles(values: np.ndarray, window: int, min_periods: int) -> np.ndarray:
-    """``previous_days_quartiles_at`` every row of one series (rows x columns)."""
+def previous_days_quantiles(
+    values: np.ndarray, window: int, min_periods: int, quantiles: tuple[float, ...] = SPREAD_QUANTILES
+) -> np.ndarray:
+    """``previous_days_quantiles_at`` every row of one series (rows x columns)."""
     rows = np.arange(len(values))
-    return previous_days_quartiles_at(values[None], np.zeros_like(rows), rows, window, min_periods)
+    return previous_days_quantiles_at(values[None], np.zeros_like(rows), rows, window, min_periods, quantiles)
 
 
 def household_features(daily: pd.DataFrame, *, history: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -277,6 +294,7 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
             "log_peak": np.log(np.nanmax(x, axis=1) + PEAK_OFFSET_KWH),
             "log_base": np.log(np.sort(x, axis=1)[:, :BASE_SLOTS].mean(axis=1) + BASE_OFFSET_KWH),
             "roughness": np.nanmean(np.abs(np.diff(x, axis=1)), axis=1) / np.maximum(day_mean, EPS),
+            "log_scale": np.nanmedian(np.log((profile + SCALE_OFFSET) / (mean_profile + SCALE_OFFSET)), axis=1),
         }
     # The statistics as gold/features stores them (an incomplete day or an infinity is unknown),
     # so a day compares with stored history exactly as with history computed in the same call.
@@ -286,8 +304,8 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
     z = None
     with np.errstate(invalid="ignore"):
         for window in HISTORY_WINDOWS:
-            q25, median, q75 = previous_days_quartiles_at(stats, h, d, window, MIN_DAYS_28)
-            spread = np.maximum((q75 - q25) / IQR_TO_SIGMA, floor)  # a NaN spread stays NaN
+            low, median, high = previous_days_quantiles_at(stats, h, d, window, MIN_DAYS_28)
+            spread = np.maximum((high - low) / SPREAD_TO_SIGMA, floor)  # a NaN spread stays NaN
             window_z = (own_stats - median) / spread
             z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
     columns.update({name: z[:, i] for i, name in enumerate(RELATIVE_FEATURES)})
