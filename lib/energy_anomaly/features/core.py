@@ -67,7 +67,7 @@ HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
 # With the stored features of the days before (their totals, profiles and statistics), a day
 # needs only the longest window's days: ``household_features(daily, history)``.
 STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
-# New rows computed on one grid: a window sort holds rows x 11 statistics x 91 days of doubles.
+# New rows computed on one grid: a window sort holds rows x 12 statistics x 91 days of doubles.
 CHUNK_ROWS = 10_000
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
 MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean profile moved this far
