@@ -38,6 +38,8 @@ RELATIVE_STATS = (
     "log_scale",
 )
 RELATIVE_FEATURES = tuple(f"z_{name}" for name in RELATIVE_STATS)
+# Scale statistics also against the previous 91 days alone (features.core: a slow change).
+LONG_MEMORY_FEATURES = ("z91_log_base", "z91_log_scale")
 FEATURE_COLUMNS = (
     "baseline_7",
     "baseline_28",
@@ -59,11 +61,12 @@ FEATURE_COLUMNS = (
     "roughness",
     "log_scale",
     *RELATIVE_FEATURES,
+    *LONG_MEMORY_FEATURES,
 )
 _FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
 # The gold/features statistics the isolation forest reads (besides them the detectors read
 # ``level`` and ``profile``).
-DETECTOR_FEATURES = (*RELATIVE_FEATURES, "shift_gain_28")
+DETECTOR_FEATURES = (*RELATIVE_FEATURES, *LONG_MEMORY_FEATURES, "shift_gain_28")
 
 
 @dataclass(frozen=True)

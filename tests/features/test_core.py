@@ -106,6 +106,16 @@ def test_log_scale_follows_a_scaled_day_and_not_a_few_busy_half_hours():
     assert np.isnan(f.iloc[3]["log_scale"])  # no 28-day profile yet
 
 
+def test_a_slow_decline_stands_out_against_the_quarter_where_the_month_follows_it():
+    rng = np.random.default_rng(2)
+    steady = [(i, SHAPE * rng.uniform(0.95, 1.05)) for i in range(91)]
+    decline = [(91 + k, SHAPE * (0.9 - 0.5 * k / 27)) for k in range(28)]  # to 0.4 over four weeks
+    last = household_features(daily(steady + decline)).iloc[-1]
+    # The month's median went down with it; the quarter's is still the steady days'.
+    assert last["z91_log_base"] < -3.5 and abs(last["z_log_base"]) < 0.6 * abs(last["z91_log_base"])
+    assert last["z91_log_scale"] < -1.5 and abs(last["z_log_scale"]) < 0.5
+
+
 @pytest.mark.parametrize("window", [28, 91])
 def test_previous_days_quantiles_are_pandas_rolling_quantiles_of_the_days_before(window):
     rng = np.random.default_rng(5)

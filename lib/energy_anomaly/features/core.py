@@ -24,6 +24,7 @@ from a running sum carried along the series.
 | ``roughness`` | mean absolute step between consecutive half-hours / the day's mean (shuffled or flattened days) |
 | ``log_scale`` | median of the 48 log((``profile`` + 0.1) / (28-day mean profile + 0.1)): scale at each time of day |
 | ``z_<stat>`` | the statistic against the household's own history: (x - median) / robust spread |
+| ``z91_log_base``, ``z91_log_scale`` | the same against the previous 91 days alone (a slow change) |
 
 The ``z_`` features make one day comparable across households: a flat-profile household's normal
 ``cv`` is another's anomaly. The spread is the range between the 10th and 90th percentiles /
@@ -36,7 +37,10 @@ not see, and measured by them its ordinary unusual days would rank with the anom
 The history is two windows, the previous 28 and the previous 91 days, and ``z_`` is the smaller in
 magnitude of the two: a day is unusual only if it is unusual against the last month *and* the last
 quarter. A household back from three weeks away is at its own quarter's normal, not flagged for
-days because its last month was empty; a sudden change is unusual against both.
+days because its last month was empty; a sudden change is unusual against both. A slow change is
+not: theft grown over weeks to stay under the radar moves the last month's median along with it,
+and the smaller z follows. So the two scale statistics are also kept against the quarter alone
+(``z91_``), where weeks of slow decline still stand out.
 
 The always-on load is the steadiest thing a household draws, and every reading-scaling theft
 (Jokar's h1, h3, h4) and a level shift scale it too, where the day's total moves with weather and
@@ -53,13 +57,21 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import FEATURE_COLUMNS, RELATIVE_FEATURES, RELATIVE_STATS, SLOTS_PER_DAY
+from energy_anomaly.catalog import (
+    FEATURE_COLUMNS,
+    LONG_MEMORY_FEATURES,
+    RELATIVE_FEATURES,
+    RELATIVE_STATS,
+    SLOTS_PER_DAY,
+)
 
 SLOTS = SLOTS_PER_DAY
 NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
 EPS = 1e-6
 MIN_DAYS_7, MIN_DAYS_28 = 3, 7
 HISTORY_WINDOWS = (28, 91)  # days; z_ is the smaller in magnitude (see above)
+LONG_WINDOW = 91
+LONG_MEMORY_STATS = ("log_base", "log_scale")  # also z91_<stat>: against LONG_WINDOW days alone
 LEVEL_WINDOW = PROFILE_WINDOW = 28  # days behind level and the mean profile
 # How far back a day's features reach: z_ compares with 91 days of statistics, the profile
 # statistics among them use a 28-day mean profile, whose profiles are scaled by a 28-day level.
@@ -94,6 +106,7 @@ RELATIVE_FLOORS = {
     "log_scale": 0.05,
 }
 assert tuple(RELATIVE_FLOORS) == RELATIVE_STATS, "catalog.RELATIVE_STATS names the floored statistics, in order"
+assert LONG_MEMORY_FEATURES == tuple(f"z91_{name}" for name in LONG_MEMORY_STATS)
 
 
 def values_matrix(kwh: pd.Series) -> np.ndarray:
@@ -302,11 +315,15 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
     stats = on_grid(own_stats, history[list(RELATIVE_FLOORS)].to_numpy(dtype=float).reshape(-1, len(RELATIVE_FLOORS)))
     floor = np.array(list(RELATIVE_FLOORS.values()))
     z = None
+    columns.update({f"z91_{name}": np.full(len(daily), np.nan) for name in LONG_MEMORY_STATS})
     with np.errstate(invalid="ignore"):
         for window in HISTORY_WINDOWS:
             low, median, high = previous_days_quantiles_at(stats, h, d, window, MIN_DAYS_28)
             spread = np.maximum((high - low) / SPREAD_TO_SIGMA, floor)  # a NaN spread stays NaN
             window_z = (own_stats - median) / spread
+            if window == LONG_WINDOW:
+                for name in LONG_MEMORY_STATS:
+                    columns[f"z91_{name}"] = window_z[:, list(RELATIVE_FLOORS).index(name)]
             z = window_z if z is None else np.where(np.isnan(z) | (np.abs(window_z) < np.abs(z)), window_z, z)
     columns.update({name: z[:, i] for i, name in enumerate(RELATIVE_FEATURES)})
     # One numeric block: infinities become unknown, and an incomplete day has no features.
