@@ -395,7 +395,7 @@ GOLD_ANOMALIES = Table(
         (
             "reason",
             "why the day stands out, from its features: zero_interval, stuck, low_level, high_level, "
-            "spike, flat, time_shift, load_shift or shape",
+            "under_reading, spike, flat, time_shift, load_shift or shape",
         ),
     ),
 )

@@ -19,6 +19,9 @@ ORDINARY = {
     "z_cv": -0.4,
     "z_night_share": 0.3,
     "shift_gain_28": 0.02,
+    "z_log_scale": -0.5,
+    "z91_log_scale": -1.0,
+    "z91_log_base": 0.5,
 }
 
 
@@ -31,6 +34,9 @@ ORDINARY = {
         ({"max_repeat_share": 20 / 48, "z_max_repeat_share": 9.0, "z_cv": -5.0}, "stuck"),
         ({"dev_28": -0.7}, "low_level"),
         ({"dev_28": 1.5, "z_max_over_mean": 4.0}, "high_level"),
+        ({"z_log_scale": -4.0, "dev_28": -0.3}, "under_reading"),  # every half-hour at 70 %
+        ({"z91_log_base": -3.5, "z_max_over_mean": 4.0}, "under_reading"),  # below the quarter's level
+        ({"z_log_scale": 4.0}, "shape"),  # more than usual at every hour but not twice: no rule
         ({"z_max_over_mean": 5.0}, "spike"),
         ({"z_cv": -4.0}, "flat"),
         ({"shift_gain_28": 0.6, "z_night_share": 3.5}, "time_shift"),

@@ -11,6 +11,7 @@ baseline, so "unusual" means unusual for that household. The first rule that hol
 | ``stuck`` | one value repeated for three hours or more, unusual for the household (meter fault) |
 | ``low_level`` | under half the 28-day baseline (theft by under-reporting, absence) |
 | ``high_level`` | over twice the 28-day baseline |
+| ``under_reading`` | every hour far under the household's usual, or under its quarter's level (slow theft) |
 | ``spike`` | a peak far above the household's usual peak-to-mean |
 | ``flat`` | far flatter than the household's days (a constant or capped load) |
 | ``time_shift`` | the household's usual day hours early or late (a meter clock set wrong) |
@@ -36,6 +37,7 @@ REASONS = (
     "stuck",
     "low_level",
     "high_level",
+    "under_reading",
     "spike",
     "flat",
     "time_shift",
@@ -61,6 +63,7 @@ def reasons(features: pd.DataFrame) -> np.ndarray:
             (col("max_repeat_share") >= STUCK_SLOTS / SLOTS) & (z("z_max_repeat_share") >= UNUSUAL_Z),
             col("dev_28") <= LOW_LEVEL,
             col("dev_28") >= HIGH_LEVEL,
+            (z("z_log_scale") <= -UNUSUAL_Z) | (z("z91_log_scale") <= -UNUSUAL_Z) | (z("z91_log_base") <= -UNUSUAL_Z),
             z("z_max_over_mean") >= UNUSUAL_Z,
             z("z_cv") <= -UNUSUAL_Z,
             col("shift_gain_28") >= TIME_SHIFT_GAIN,
