@@ -137,6 +137,7 @@ def test_a_forest_trained_before_shift_gain_reads_only_its_own_columns(days):
 
     train, test, _, _ = split(days)
     assert "shift_gain_28" in IF_FEATURES and "shift_gain_28" not in FORMER_IF_FEATURES
+    assert len(FORMER_IF_FEATURES) == 11 and set(FORMER_IF_FEATURES) < set(IF_FEATURES)
     former = IsolationForestDetector(seed=1, features=FORMER_IF_FEATURES).fit(train)
     assert former.model.n_features_in_ == len(FORMER_IF_FEATURES)
     scores = former.score(test.drop(columns="shift_gain_28"))  # a warehouse featurised before it
