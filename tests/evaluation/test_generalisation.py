@@ -81,5 +81,6 @@ def test_surprisals_come_from_the_calibrations():
     labels = pd.DataFrame({"household_id": ["h"], "day": [1], "anomaly_type": ["h1"]})
     row = g.cases_with_surprisals(scores, labels, calibrations).iloc[0]
     assert row["isolation_forest"] == pytest.approx(-np.log10(0.5))
-    assert row["lstm_forecaster"] == pytest.approx(-np.log10(1 / 1001))  # beyond training: capped
+    # beyond training: the exponential tail of the top 1 % (mean excess 0.005)
+    assert row["lstm_forecaster"] == pytest.approx(np.log10(1001) + 9.0 / (0.005 * np.log(10)))
     assert row[ENSEMBLE] == 1.23 and row["anomaly_type"] == "h1" and row["flagged"]

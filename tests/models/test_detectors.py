@@ -63,9 +63,12 @@ def test_windows_hold_the_previous_seven_days(days):
 def test_calibration_surprisal_and_thresholds():
     train = np.arange(1000, dtype=float)
     calibration = Calibration.fit(train)
-    s = calibration.surprisal(np.array([-5.0, 500.0, 990.0, 5000.0]))
+    s = calibration.surprisal(np.array([-5.0, 500.0, 990.0, 999.0, 1004.0, 5000.0]))
     assert s[0] == 0.0 and s[1] == pytest.approx(np.log10(2), rel=0.01)
     assert s[2] == pytest.approx(2.0, rel=0.05) and s[3] == pytest.approx(np.log10(1001))
+    # Beyond the training maximum the order is kept: an exponential tail with the top 1 %'s mean
+    # excess (5 here), one e-fold per 5 score units, not a tie at the cap.
+    assert s[4] == pytest.approx(np.log10(1001) + 1 / np.log(10), rel=0.01)
     assert np.all(np.diff(s) > 0)
     assert threshold(train, 0.99) == pytest.approx(989.01)
     np.testing.assert_allclose(ensemble_score([np.array([1.0, 3.0]), np.array([3.0, 3.0])]), [2.0, 3.0])

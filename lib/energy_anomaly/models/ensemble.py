@@ -1,8 +1,11 @@
 """Calibration and the ensemble.
 
 Each model's raw scores are calibrated against its scores on the clean training sample: the
-empirical CDF (stored as 1,001 quantiles) turns a score into a surprisal ``-log10(1 - F(s))``,
-capped by the training size. The ensemble is the mean surprisal of its members; a bundle records
+empirical CDF (stored as 1,001 quantiles) turns a score into a surprisal ``-log10(1 - F(s))``.
+Beyond the largest training score the CDF says nothing more (every such day would tie at
+``log10(n + 1)``), so the tail goes on as an exponential fitted to the top 1 % of the training
+scores: surprisal grows linearly with the score there, and the days an investigator sees first
+stay in the forest's order. The ensemble is the mean surprisal of its members; a bundle records
 its members, so one trained with other members keeps fusing (and thresholding) as it was trained.
 
 Its one member now is the isolation forest. The LSTM forecaster and the Conv1D autoencoder are
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 QUANTILE_POINTS = 1001
+TAIL_POINTS = 11  # the stored quantiles of the top 1 %, whose mean excess is the exponential tail's scale
 ENSEMBLE_MEMBERS = ("isolation_forest",)
 # Bundles trained before bundles recorded their members fused all three: their thresholds are of that.
 FORMER_MEMBERS = ("isolation_forest", "conv1d_autoencoder", "lstm_forecaster")
@@ -48,7 +52,13 @@ class Calibration:
         probabilities = np.linspace(0.0, 1.0, len(quantiles))
         cdf = np.interp(scores, quantiles, probabilities, left=0.0, right=1.0)
         floor = 1.0 / (self.n_train + 1)
-        return -np.log10(np.maximum(1.0 - cdf, floor))
+        inside = -np.log10(np.maximum(1.0 - cdf, floor))
+        top = quantiles[-TAIL_POINTS:]
+        scale = float(np.mean(top - top[0]))  # mean excess over the 99th percentile
+        if not scale > 0:  # a flat top: nothing to extrapolate from
+            return inside
+        # P(S > s) = floor * exp(-(s - max) / scale) beyond the training maximum, in -log10 units.
+        return inside + np.maximum(np.asarray(scores, dtype=float) - quantiles[-1], 0.0) / (scale * np.log(10))
 
 
 def ensemble_score(surprisals: list[np.ndarray]) -> np.ndarray:
