@@ -280,3 +280,30 @@ def test_features_an_older_version_wrote_without_a_feature_are_refused_by_train_
         with pytest.raises(StaleTableError, match=r"without shift_gain_28: run `energy-anomaly features`"):
             attempt()
     assert not tables.table_exists(spark, tables.table_path(warehouse, catalog.BRONZE_READINGS))
+
+
+def test_commits_to_a_local_table_are_one_process_at_a_time(tmp_path):
+    """Delta's file: log store is atomic within one JVM only: a second process waits for the first's
+    commit block; a commit inside a held block (the same process) does not wait for itself."""
+    import subprocess
+    import sys
+    import time
+
+    table = tmp_path / "bronze" / "readings"
+    marks = tmp_path / "marks"
+    holder = (
+        "import sys, time; from energy_anomaly import tables\n"
+        "with tables.commit_lock(sys.argv[1]):\n"
+        "    open(sys.argv[2], 'a').write('held\\n'); time.sleep(2)\n"
+        "    open(sys.argv[2], 'a').write('released\\n')\n"
+    )
+    first = subprocess.Popen([sys.executable, "-c", holder, str(table), str(marks)])
+    while not marks.exists():
+        time.sleep(0.02)
+    with tables.commit_lock(str(table)):
+        assert marks.read_text().splitlines() == ["held", "released"]  # waited for the other process
+        with tables.commit_lock(f"file:{table}"):  # the same table as a URI: already held here
+            pass
+    assert first.wait(timeout=30) == 0
+    with tables.commit_lock("s3a://bucket/warehouse/bronze/readings"):  # object stores: Delta arbitrates
+        pass

@@ -60,7 +60,7 @@ def maintain_table(
     identifier = tables.path_identifier(path)
     if optimize:
         zorder = f" ZORDER BY {tables.quoted_columns(table.cluster_by)}" if table.cluster_by else ""
-        tables.retry_conflicts(lambda: spark.sql(f"OPTIMIZE {identifier}{zorder}").collect(), table.name)
+        tables.retry_conflicts(lambda: spark.sql(f"OPTIMIZE {identifier}{zorder}").collect(), table.name, path)
     after = file_count(spark, path)
     removed = 0
     if vacuum_hours is not None:
@@ -69,7 +69,7 @@ def maintain_table(
         tasks = str(max(8, 4 * cores(spark)))
         statement = f"VACUUM {identifier} RETAIN {int(vacuum_hours)} HOURS"
         with tables.session_conf(spark, LISTING_PARALLELISM, tasks):
-            tables.retry_conflicts(lambda: spark.sql(statement).collect(), table.name)
+            tables.retry_conflicts(lambda: spark.sql(statement).collect(), table.name, path)
         removed = vacuumed_files(spark, path)
     return Upkeep(table.name, before, after, removed, time.perf_counter() - began)
 

@@ -8,6 +8,7 @@ Every write is one Delta commit, so a failed job leaves the table as it was.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import random
 import re
@@ -190,7 +191,7 @@ def ensure_table(spark: SparkSession, path: str, table: Table) -> None:
     statement = create_table_sql(path, table)
     # Two jobs creating one table at once: the loser's commit conflicts, or it finds the folder
     # the winner is filling ("not empty"); on the retry the table exists and this does nothing.
-    retry_conflicts(lambda: spark.sql(statement), path, also=(CREATE_RACE,))
+    retry_conflicts(lambda: spark.sql(statement), table.name, path, also=(CREATE_RACE,))
     add_missing_columns(spark, path, table)
 
 
@@ -207,7 +208,7 @@ def add_missing_columns(spark: SparkSession, path: str, table: Table) -> None:
     statement = f"ALTER TABLE {path_identifier(path)} ADD COLUMNS ({', '.join(column_sql(table, f) for f in missing)})"
     logger.info("%s: adding column(s) %s", table.name, ", ".join(f.name for f in missing))
     try:
-        retry_conflicts(lambda: spark.sql(statement), table.name)
+        retry_conflicts(lambda: spark.sql(statement), table.name, path)
     except Exception as exc:  # a concurrent writer added them first
         if "already exist" not in str(exc).lower():
             raise
@@ -228,7 +229,7 @@ def ensure_checks(spark: SparkSession, path: str, table: Table) -> None:
 
     Two ingests into a new warehouse can both get here: one's ALTER conflicts with the other's
     commit, and on the retry it reads the constraints the other set and has nothing left to do."""
-    retry_conflicts(lambda: _ensure_checks(spark, path, table), table.name, also=CREATE_IN_FLIGHT)
+    retry_conflicts(lambda: _ensure_checks(spark, path, table), table.name, path, also=CREATE_IN_FLIGHT)
 
 
 def _ensure_checks(spark: SparkSession, path: str, table: Table) -> None:
@@ -259,7 +260,8 @@ def set_property(spark: SparkSession, path: str, key: str, value: str) -> None:
     patterns; the path is a quoted identifier (``path_identifier``)."""
     if not (PROPERTY_KEY.fullmatch(key) and PROPERTY_VALUE.fullmatch(value)):
         raise ValueError(f"not a Delta table property this project sets: {key!r} = {value!r}")
-    spark.sql(f"ALTER TABLE {path_identifier(path)} SET TBLPROPERTIES ('{key}' = '{value}')")
+    with commit_lock(path):
+        spark.sql(f"ALTER TABLE {path_identifier(path)} SET TBLPROPERTIES ('{key}' = '{value}')")
 
 
 def has_change_data_feed(spark: SparkSession, path: str) -> bool:
@@ -287,7 +289,7 @@ def overwrite(df: DataFrame, warehouse: str, table: Table) -> str:
         )
         delete_path(spark, path)
     ensure_table(spark, path, table)
-    retry_conflicts(lambda: checked.write.format("delta").mode("overwrite").save(path), table.name)
+    retry_conflicts(lambda: checked.write.format("delta").mode("overwrite").save(path), table.name, path)
     return path
 
 
@@ -355,7 +357,7 @@ def replace_where(
         writer = checked.writeTo(path_identifier(path))
         if commit_tag is not None:
             writer = writer.option("userMetadata", commit_tag)
-        retry_conflicts(lambda: writer.overwrite(condition), table.name, also=CREATE_IN_FLIGHT)
+        retry_conflicts(lambda: writer.overwrite(condition), table.name, path, also=CREATE_IN_FLIGHT)
     return path
 
 
@@ -396,9 +398,9 @@ def delete_where(spark: SparkSession, warehouse: str, table: Table, condition: C
     elif is_connect(spark):
         # Delta's delete API needs the Delta Connect plugin: an overwrite by condition with no rows.
         empty = spark.createDataFrame([], table.schema)
-        retry_conflicts(lambda: empty.writeTo(path_identifier(path)).overwrite(condition), table.name)
+        retry_conflicts(lambda: empty.writeTo(path_identifier(path)).overwrite(condition), table.name, path)
     else:
-        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name)
+        retry_conflicts(lambda: DeltaTable.forPath(spark, path).delete(condition), table.name, path)
     return path
 
 
@@ -429,13 +431,65 @@ def is_conflict(exc: BaseException, also: tuple[str, ...] = ()) -> bool:
     return any(name in text for name in CONFLICTS + also)
 
 
-def retry_conflicts(write, table: str, retries: int = CONFLICT_RETRIES, also: tuple[str, ...] = ()):
-    """Runs ``write``; a commit that conflicts with a concurrent writer (or fails with one of the
-    ``also`` error names) is tried again, with a growing, jittered pause, then reported in one
-    line naming the table."""
+# Lock files of the tables this process holds, and how deep: a commit inside a locked block (a
+# CHECK constraint added while the table is being created) does not wait for itself.
+_HELD_LOCKS: dict[str, int] = {}
+
+
+@contextmanager
+def commit_lock(path: str | None):
+    """The block's commits to the table at ``path`` made by one process at a time, where the table
+    is on this machine's file system.
+
+    Delta's log store for ``file:`` paths makes a commit with an existence check and a rename,
+    atomic within one JVM only: two processes committing the same version can both "succeed", the
+    second rename replacing the first's log entry (a commit silently lost) or pairing it with the
+    other's checksum file (a log Delta can no longer read). Object stores and Databricks have log
+    stores that arbitrate; here an exclusive ``flock`` on a file beside the table does. Where no
+    lock file can be made (a path this process only names, a file system without ``flock``), the
+    block runs without one."""
+    local = local_path(path) if path else None
+    if local is None:
+        yield
+        return
+    table = Path(local)
+    lock_file = str(table.parent / f".{table.name}.commit-lock")
+    if _HELD_LOCKS.get(lock_file):
+        _HELD_LOCKS[lock_file] += 1
+        try:
+            yield
+        finally:
+            _HELD_LOCKS[lock_file] -= 1
+        return
+    handle = None
+    try:
+        table.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock_file, "a")  # held open across the yield below
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    except OSError:  # not writable from here (a Connect client's view of the server's path), no flock
+        if handle is not None:
+            handle.close()
+        logger.debug("%s: no lock file here; committing without one", lock_file)
+        yield
+        return
+    _HELD_LOCKS[lock_file] = 1
+    try:
+        yield
+    finally:
+        _HELD_LOCKS[lock_file] = 0
+        handle.close()  # closing releases the flock
+
+
+def retry_conflicts(
+    write, table: str, path: str | None = None, retries: int = CONFLICT_RETRIES, also: tuple[str, ...] = ()
+):
+    """Runs ``write`` (under ``commit_lock(path)``); a commit that conflicts with a concurrent
+    writer (or fails with one of the ``also`` error names) is tried again, with a growing,
+    jittered pause, then reported in one line naming the table."""
     for attempt in range(retries + 1):
         try:
-            return write()
+            with commit_lock(path):
+                return write()
         except Exception as exc:  # py4j and pyspark wrap Delta's exceptions differently
             if not is_conflict(exc, also):
                 raise
