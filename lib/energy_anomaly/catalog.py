@@ -22,7 +22,8 @@ ENSEMBLE = "ensemble"
 SCORED_MODELS = (*MODELS, ENSEMBLE)
 
 # --- the features (energy_anomaly.features.core computes them) -------------------------------
-# Statistics also compared with the household's own history, as z_<name>.
+# Statistics also compared with the household's own history, as z_<name>. New ones go at the
+# end: a forest from before shift_gain_28 reads the first eleven (models.inputs).
 RELATIVE_STATS = (
     "log_total",
     "log_peak",

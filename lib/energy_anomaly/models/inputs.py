@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import DETECTOR_FEATURES
+from energy_anomaly.catalog import DETECTOR_FEATURES, RELATIVE_FEATURES
 from energy_anomaly.catalog import SLOTS_PER_DAY as SLOTS
 from energy_anomaly.features.core import values_matrix
 
@@ -20,23 +20,9 @@ SPREAD_FLOOR = 0.1
 # much better the day fits the household's usual shape moved in time: a day is judged by how unlike
 # its own household it is, so one forest serves households of any size.
 IF_FEATURES = DETECTOR_FEATURES
-# What a forest trained before shift_gain_28 existed reads (its metadata names no columns).
-FORMER_IF_FEATURES = tuple(
-    f"z_{name}"
-    for name in (
-        "log_total",
-        "log_peak",
-        "log_base",
-        "cv",
-        "roughness",
-        "night_share",
-        "max_over_mean",
-        "zero_share",
-        "max_repeat_share",
-        "profile_corr_28",
-        "profile_dist_28",
-    )
-)
+# What a forest trained before shift_gain_28 existed reads (its metadata names no columns): the
+# z_ statistics of that version, which the catalogue lists first (log_scale came after).
+FORMER_IF_FEATURES = RELATIVE_FEATURES[: RELATIVE_FEATURES.index("z_log_scale")]
 
 
 def feature_matrix(features: pd.DataFrame, columns: tuple[str, ...] = IF_FEATURES) -> np.ndarray:
