@@ -441,13 +441,14 @@ def commit_lock(path: str | None):
     """The block's commits to the table at ``path`` made by one process at a time, where the table
     is on this machine's file system.
 
-    Delta's log store for ``file:`` paths makes a commit with an existence check and a rename,
-    atomic within one JVM only: two processes committing the same version can both "succeed", the
-    second rename replacing the first's log entry (a commit silently lost) or pairing it with the
-    other's checksum file (a log Delta can no longer read). Object stores and Databricks have log
-    stores that arbitrate; here an exclusive ``flock`` on a file beside the table does. Where no
-    lock file can be made (a path this process only names, a file system without ``flock``), the
-    block runs without one."""
+    On ``file:`` paths Delta's commit is a check that the version's log entry is free, then a rename
+    through Hadoop's local file system (with its ``.crc`` side file), which nothing arbitrates
+    between processes: two processes committing one version can both "succeed", the second
+    replacing the first's entry (a commit silently lost) or pairing it with the other's checksum
+    file (a log Delta can no longer read, as two concurrent first ingests did here). Object stores
+    and Databricks have log stores that arbitrate; here an exclusive ``flock`` on a file beside the
+    table does. Where no lock file can be made (a path this process only names, a file system
+    without ``flock``), the block runs without one."""
     local = local_path(path) if path else None
     if local is None:
         yield
