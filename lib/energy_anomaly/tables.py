@@ -431,9 +431,9 @@ def is_conflict(exc: BaseException, also: tuple[str, ...] = ()) -> bool:
     return any(name in text for name in CONFLICTS + also)
 
 
-# Lock files of the tables this process holds, and how deep: a commit inside a locked block (a
-# CHECK constraint added while the table is being created) does not wait for itself.
-_HELD_LOCKS: dict[str, int] = {}
+# Lock files this process holds: a block inside another on the same table runs as part of the
+# outer one (a second flock of the same file from this process would wait for itself forever).
+_HELD_LOCKS: set[str] = set()
 
 
 @contextmanager
@@ -450,17 +450,10 @@ def commit_lock(path: str | None):
     table does. Where no lock file can be made (a path this process only names, a file system
     without ``flock``), the block runs without one."""
     local = local_path(path) if path else None
-    if local is None:
+    table = Path(local) if local is not None else None
+    lock_file = str(table.parent / f".{table.name}.commit-lock") if table is not None else None
+    if lock_file is None or lock_file in _HELD_LOCKS:
         yield
-        return
-    table = Path(local)
-    lock_file = str(table.parent / f".{table.name}.commit-lock")
-    if _HELD_LOCKS.get(lock_file):
-        _HELD_LOCKS[lock_file] += 1
-        try:
-            yield
-        finally:
-            _HELD_LOCKS[lock_file] -= 1
         return
     handle = None
     try:
@@ -473,11 +466,11 @@ def commit_lock(path: str | None):
         logger.debug("%s: no lock file here; committing without one", lock_file)
         yield
         return
-    _HELD_LOCKS[lock_file] = 1
+    _HELD_LOCKS.add(lock_file)
     try:
         yield
     finally:
-        _HELD_LOCKS[lock_file] = 0
+        _HELD_LOCKS.discard(lock_file)
         handle.close()  # closing releases the flock
 
 
