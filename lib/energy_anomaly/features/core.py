@@ -70,7 +70,7 @@ NIGHT = slice(2, 12)  # 01:00 to 05:30 stamps
 EPS = 1e-6
 MIN_DAYS_7, MIN_DAYS_28 = 3, 7
 HISTORY_WINDOWS = (28, 91)  # days; z_ is the smaller in magnitude (see above)
-LONG_WINDOW = 91
+LONG_WINDOW = max(HISTORY_WINDOWS)
 LONG_MEMORY_STATS = ("log_base", "log_scale")  # also z91_<stat>: against LONG_WINDOW days alone
 LEVEL_WINDOW = PROFILE_WINDOW = 28  # days behind level and the mean profile
 # How far back a day's features reach: z_ compares with 91 days of statistics, the profile
