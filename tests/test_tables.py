@@ -283,8 +283,9 @@ def test_features_an_older_version_wrote_without_a_feature_are_refused_by_train_
 
 
 def test_commits_to_a_local_table_are_one_process_at_a_time(tmp_path):
-    """Delta's file: log store is atomic within one JVM only: a second process waits for the first's
-    commit block; a commit inside a held block (the same process) does not wait for itself."""
+    """Nothing arbitrates Delta's commits on file: paths between processes: a second process waits
+    for the first's commit block; a block inside a held one (the same process) does not wait for
+    itself."""
     import subprocess
     import sys
     import time
@@ -299,6 +300,7 @@ def test_commits_to_a_local_table_are_one_process_at_a_time(tmp_path):
     )
     first = subprocess.Popen([sys.executable, "-c", holder, str(table), str(marks)])
     while not marks.exists():
+        assert first.poll() is None, "the holding process ended before taking the lock"
         time.sleep(0.02)
     with tables.commit_lock(str(table)):
         assert marks.read_text().splitlines() == ["held", "released"]  # waited for the other process
