@@ -11,7 +11,10 @@ Runs ``energy-anomaly protocol --seed N`` for each seed (each its own process an
   other types' labels), the ensemble's AUC-ROC with its interval, the best single detector, and
   the ensemble's gap to it;
 - per anomaly type, the share of its days the ensemble flags at its operating threshold;
-- precision@K and MAP@K per month (mean over months and seeds).
+- precision@K and MAP@K per month (mean over months and seeds);
+- the context: where ordinary (unlabelled) days of a bank holiday, a weekend, or a day 3 degrees
+  colder or warmer than the month before rank among all ordinary days (0.5: like any other day),
+  and the share of them flagged.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from energy_anomaly.catalog import ENSEMBLE, GOLD_SCORES, MODELS
+from energy_anomaly.catalog import ENSEMBLE, GOLD_FEATURES, GOLD_SCORES, MODELS
 from energy_anomaly.commands.pipeline import PROTOCOL_TEST
 from energy_anomaly.config import load_config
 from energy_anomaly.evaluation import generalisation as g
@@ -61,7 +64,33 @@ def cases_of(spark, warehouse: Path) -> pd.DataFrame:
     labels = read_labels(spark, labels_paths).where(in_period(start, end)).select("household_id", "day", "anomaly_type")
     frame = scores.select("household_id", "day", "model", "score", "is_anomaly").toPandas()
     label_frame = labels.distinct().toPandas()
-    return g.cases_with_surprisals(frame, label_frame, calibrations)
+    context = read_table(spark, str(warehouse), GOLD_FEATURES).select("household_id", "day", *CONTEXT).toPandas()
+    return g.cases_with_surprisals(frame, label_frame, calibrations).merge(context, on=["household_id", "day"])
+
+
+CONTEXT = ("is_holiday", "is_weekend", "temperature_delta")
+# A day this many degrees from the mean of the 28 before it counts as a turn of the weather.
+WEATHER_TURN = 3.0
+
+
+def context_lines(pooled: pd.DataFrame) -> list[str]:
+    """Ordinary days by context: their mean rank among all ordinary days of their run, and the share flagged."""
+    ordinary = pooled[pooled["anomaly_type"].isna()]
+    delta = ordinary["temperature_delta"].astype(float)
+    slices = {
+        "bank holiday": ordinary["is_holiday"],
+        "weekend": ordinary["is_weekend"],
+        f">= {WEATHER_TURN:.0f} degrees colder": delta <= -WEATHER_TURN,
+        f">= {WEATHER_TURN:.0f} degrees warmer": delta >= WEATHER_TURN,
+        "any day": pd.Series(True, index=ordinary.index),
+    }
+    lines = []
+    for name, chosen in slices.items():
+        days = ordinary[chosen.fillna(False).astype(bool)]
+        lines.append(
+            f"  {name}: {len(days):,} days, mean rank {days['rank'].mean():.3f}, flagged {days['flagged'].mean():.2%}"
+        )
+    return lines
 
 
 def interval(row) -> str:
@@ -150,6 +179,9 @@ def main() -> None:
             for m in sorted(mean.index, key=lambda m: (int(m.split("_")[-1]), m))
         )
     )
+    ranked = [run[run["anomaly_type"].isna()].assign(rank=lambda r: r[ENSEMBLE].rank(pct=True)) for run in runs]
+    print("\nordinary days by context (rank among a run's ordinary days by the ensemble; 0.5 = like any day):")
+    print("\n".join(context_lines(pd.concat(ranked, ignore_index=True))))
     print(f"\ndone in {(dt.datetime.now() - began).total_seconds():.0f} s")
     spark.stop()
 

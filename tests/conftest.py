@@ -11,6 +11,7 @@ from energy_anomaly.config import REPO_ROOT, SparkConfig
 
 SAMPLE_DIR = REPO_ROOT / "data" / "lcl_sample"
 SHARED_LCL = REPO_ROOT.parent / "shared" / "data" / "lcl"
+WEATHER = str(SAMPLE_DIR / "weather_daily_darksky.csv.gz")
 SCORED_START, SCORED_END = dt.date(2013, 9, 1), dt.date(2013, 12, 31)
 
 TEST_SPARK = SparkConfig(
@@ -68,7 +69,7 @@ def scored(spark, tmp_path_factory):
     files = [str(SAMPLE_DIR / "halfhourly_2013" / f"MAC00000{i}.csv.gz") for i in (2, 3, 4, 5)]
     run_ingest(spark, warehouse, files, [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
     run_clean(spark, warehouse, 4)
-    run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"))
+    run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"), WEATHER)
     trained = run_train(
         spark,
         warehouse,

@@ -118,6 +118,8 @@ COLUMN_COMMENTS = {
     "is_complete": "complete enough to be scored",
     "daily_kwh": "the day's total kWh",
     "profile": "48 half-hourly values over the household's typical half-hour",
+    "temperature": "London's mean of the day's high and low, deg C (null: no weather for the day)",
+    "temperature_delta": "temperature minus its mean over the previous 28 days, deg C (a cold snap < 0)",
     "model": "isolation_forest, conv1d_autoencoder, lstm_forecaster or ensemble",
     "score": "higher is more anomalous; comparable across households for one model",
     "threshold": "the model's operating threshold",
@@ -212,6 +214,8 @@ _GOLD_FEATURES = T.StructType(
         T.StructField("day_of_week", T.IntegerType(), False),
         T.StructField("is_weekend", T.BooleanType(), False),
         T.StructField("is_holiday", T.BooleanType(), False),
+        T.StructField("temperature", T.DoubleType(), True),
+        T.StructField("temperature_delta", T.DoubleType(), True),
         T.StructField("season", T.StringType(), False),
         T.StructField("month", T.DateType(), False),
     ]

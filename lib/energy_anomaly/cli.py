@@ -100,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # Flags that name local files or folders to read (found as ``resolve_path`` finds them: here, in
 # the repository, in the installed package) and to write (here); ``--python`` names a path on the
 # cluster's nodes and stays as given.
-INPUT_ARGUMENTS = ("input", "households", "labels", "bank_holidays", "model", "real", "sample_dir")
+INPUT_ARGUMENTS = ("input", "households", "labels", "bank_holidays", "weather", "model", "real", "sample_dir")
 OUTPUT_ARGUMENTS = ("output", "report_dir", "work_dir")
 
 

@@ -138,6 +138,7 @@ class CleanConfig:
 @dataclass(frozen=True)
 class FeaturesConfig:
     bank_holidays: str = "data/lcl_sample/uk_bank_holidays.csv"
+    weather: str | None = "data/lcl_sample/weather_daily_darksky.csv.gz"  # null: no temperature context
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,30 @@ def days():
         injected.append(household_features(to_daily(changed)))
         labels.append(household_labels)
     return (
-        pd.concat(clean, ignore_index=True),
-        pd.concat(injected, ignore_index=True),
+        with_context(pd.concat(clean, ignore_index=True)),
+        with_context(pd.concat(injected, ignore_index=True)),
         pd.concat(labels, ignore_index=True),
+    )
+
+
+def with_context(features: pd.DataFrame) -> pd.DataFrame:
+    """The context columns gold/features has (features.stage.with_calendar and read_weather), from
+    the sample's bank holidays and weather."""
+    holidays = pd.read_csv(SAMPLE_DIR / "uk_bank_holidays.csv")["Bank holidays"]
+    weather = pd.read_csv(
+        SAMPLE_DIR / "weather_daily_darksky.csv.gz", usecols=["time", "temperatureMax", "temperatureMin"]
+    )
+    temperature = (
+        ((weather["temperatureMax"] + weather["temperatureMin"]) / 2)
+        .groupby(pd.to_datetime(weather["time"].str[:10]))
+        .mean()
+        .asfreq("D")
+    )
+    before = temperature.shift(1).rolling(28, min_periods=7).mean()
+    day = pd.to_datetime(features["day"])
+    return features.assign(
+        is_weekend=day.dt.dayofweek >= 5,
+        is_holiday=day.isin(pd.to_datetime(holidays)),
+        temperature=day.map(temperature).to_numpy(),
+        temperature_delta=day.map(temperature - before).to_numpy(),
     )

@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 from energy_anomaly import catalog
 from energy_anomaly.models.bundle import TrainingDistributions
 from energy_anomaly.monitoring.core import MIN_DAYS, bin_edges, is_drift, monitoring_rows, psi, training_shares
-from tests.conftest import SAMPLE_DIR, SCORED_END, SCORED_START
+from tests.conftest import SAMPLE_DIR, SCORED_END, SCORED_START, WEATHER
 
 QUANTILES = np.quantile(np.random.default_rng(0).normal(size=50_000), np.linspace(0, 1, 1001))
 
@@ -120,7 +120,7 @@ def test_a_level_shift_in_a_third_of_households_is_drift_and_the_clean_period_is
             .withColumn("daily_kwh", F.when(hit, F.col("daily_kwh") * factor).otherwise(F.col("daily_kwh")))
         )
         replace_where(rows, warehouse, catalog.SILVER_DAILY, F.lit(True))
-        run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"))
+        run_features(spark, warehouse, str(SAMPLE_DIR / "uk_bank_holidays.csv"), WEATHER)
         result = run_score(spark, warehouse, trained.path, start=SCORED_START, end=SCORED_END)
         runs[name] = result.monitoring.set_index(["model", "slice"])
         print(name, result.monitoring[result.monitoring["slice"] == "overall"].to_string())

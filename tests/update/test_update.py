@@ -26,7 +26,7 @@ from energy_anomaly.features.stage import run_features
 from energy_anomaly.ingest.stage import run_ingest
 from energy_anomaly.scoring.stage import run_score
 from energy_anomaly.tables import read_table, read_table_or_empty, table_path, table_version
-from tests.conftest import SAMPLE_DIR, TEST_SPARK
+from tests.conftest import SAMPLE_DIR, TEST_SPARK, WEATHER
 from tests.reliability.conftest import cli, cli_config, killed_when
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -93,7 +93,9 @@ def land(landing: Path, files: dict[str, str]) -> None:
 
 
 def config_for(warehouse: str) -> Config:
-    return Config(warehouse=warehouse, spark=TEST_SPARK, features=FeaturesConfig(bank_holidays=BANK_HOLIDAYS))
+    return Config(
+        warehouse=warehouse, spark=TEST_SPARK, features=FeaturesConfig(bank_holidays=BANK_HOLIDAYS, weather=WEATHER)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +113,7 @@ def batch(spark, tmp_path_factory, model):
     warehouse = str(root / "warehouse")
     run_ingest(spark, warehouse, [str(landing)], [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
     run_clean(spark, warehouse, 4)
-    run_features(spark, warehouse, BANK_HOLIDAYS)
+    run_features(spark, warehouse, BANK_HOLIDAYS, WEATHER)
     run_score(spark, warehouse, model, start=HISTORY[0], end=DAYS[-1])
     return warehouse
 

@@ -11,18 +11,25 @@ from energy_anomaly.config import Config, resolve_path
 
 def features_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bank-holidays", help="uk_bank_holidays.csv (default from the config)")
+    parser.add_argument("--weather", help="DarkSky daily weather CSV, for the temperature (default from the config)")
 
 
 def features_command(args, config: Config) -> int:
-    features(config, bank_holidays=args.bank_holidays)
+    features(config, bank_holidays=args.bank_holidays, weather=args.weather)
     return 0
 
 
-def features(config: Config, bank_holidays: str | None = None) -> int:
+def features(config: Config, bank_holidays: str | None = None, weather: str | None = None) -> int:
     """The features stage, printed; returns the household-days written."""
     from energy_anomaly.features.stage import run_features
 
-    n = run_features(session(config), config.warehouse, resolve_path(bank_holidays or config.features.bank_holidays))
+    weather = weather or config.features.weather
+    n = run_features(
+        session(config),
+        config.warehouse,
+        resolve_path(bank_holidays or config.features.bank_holidays),
+        resolve_path(weather) if weather else None,
+    )
     print(f"features: {n:,} household-days -> gold/features")
     return n
 

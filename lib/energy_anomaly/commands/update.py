@@ -86,6 +86,7 @@ def update(
             plausible_days=config.ingest.plausible_days,
             max_gap_slots=config.clean.max_gap_slots,
             bank_holidays=resolve_path(config.features.bank_holidays),
+            weather=resolve_path(config.features.weather) if config.features.weather else None,
             flag_model=config.score.flag_model,
         )
         print_update(result, time.monotonic() - batch_started)

@@ -1,18 +1,23 @@
 """The features stage: ``silver/daily`` -> ``gold/features``.
 
 Per household in pandas (``applyInPandas``, grouped by household: each household's days are
-one group), then calendar columns in Spark. Replaces the table in one commit.
+one group), then the day's context in Spark: calendar columns and London's temperature. Replaces
+the table in one commit.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
+import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
+from energy_anomaly.config import local_path
+from energy_anomaly.errors import InputFileError
 from energy_anomaly.features.core import HISTORY_COLUMNS, continued_features, household_features
 from energy_anomaly.periods import month_of
 
@@ -24,6 +29,47 @@ def read_bank_holidays(spark: SparkSession, path: str) -> DataFrame:
     # Read without header: the header line's "Bank holidays" is not a date and drops out below.
     raw = spark.read.schema("holiday STRING, kind STRING").csv(path)
     return raw.select(F.trim("holiday").try_cast("date").alias("day")).where(F.col("day").isNotNull()).distinct()
+
+
+# temperature_delta: the day against the mean of the previous 28 calendar days that have weather,
+# the same month-long memory the z_ statistics have (features.core), and only with 7 of them.
+TEMPERATURE_WINDOW, MIN_TEMPERATURE_DAYS = 28, 7
+WEATHER_COLUMNS = ("time", "temperatureMax", "temperatureMin")
+WEATHER_SCHEMA = "day DATE, temperature DOUBLE, temperature_delta DOUBLE"
+
+
+def read_weather(spark: SparkSession, path: str) -> DataFrame:
+    """DarkSky daily weather CSV (the LCL release's weather_daily_darksky.csv) -> (day,
+    temperature, temperature_delta): the mean of the day's high and low, and how far it is from
+    the mean of the days before. A row without a date or temperatures gives no day (its day has
+    no temperature: the detectors then judge it without weather)."""
+    local = local_path(path)
+    if local is not None and not Path(local).is_file():
+        raise InputFileError(path, "weather file not found (the DarkSky daily CSV of the LCL release)")
+    raw = spark.read.option("header", True).csv(path)
+    missing = [name for name in WEATHER_COLUMNS if name not in raw.columns]
+    if missing:
+        raise InputFileError(path, f"not a DarkSky daily weather file: no {', '.join(missing)} column")
+    days = (
+        raw.select(
+            F.substring(F.trim("time"), 1, 10).try_cast("date").alias("day"),
+            ((F.col("temperatureMax").try_cast("double") + F.col("temperatureMin").try_cast("double")) / 2).alias(
+                "temperature"
+            ),
+        )
+        .where(F.col("day").isNotNull() & F.col("temperature").isNotNull())
+        .groupBy("day")
+        .agg(F.avg("temperature").alias("temperature"))
+        .toPandas()
+    )
+    if days.empty:
+        return spark.createDataFrame([], WEATHER_SCHEMA)
+    # A few hundred days a year: the window is the driver's, not a one-partition Spark window.
+    series = days.set_index(pd.to_datetime(days["day"]))["temperature"].sort_index().asfreq("D")
+    before = series.shift(1).rolling(TEMPERATURE_WINDOW, min_periods=MIN_TEMPERATURE_DAYS).mean()
+    context = pd.DataFrame({"day": series.index.date, "temperature": series, "temperature_delta": series - before})
+    context = context[context["temperature"].notna()]
+    return spark.createDataFrame(context.astype(object).where(context.notna(), None), WEATHER_SCHEMA)
 
 
 def with_household_features(daily_df: DataFrame) -> DataFrame:
@@ -51,10 +97,15 @@ def with_continued_features(daily_df: DataFrame, history_df: DataFrame, partitio
     )
 
 
-def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
+def with_calendar(features_df: DataFrame, holidays_df: DataFrame, weather_df: DataFrame | None = None) -> DataFrame:
+    """The day's context: day of week, bank holiday, season, and the temperature where
+    ``weather_df`` (``read_weather``) has the day (else null)."""
     holidays = holidays_df.select("day", F.lit(True).alias("is_holiday"))
+    if weather_df is None:
+        weather_df = features_df.sparkSession.createDataFrame([], WEATHER_SCHEMA)
     return (
         features_df.join(F.broadcast(holidays), "day", how="left")
+        .join(F.broadcast(weather_df), "day", how="left")
         .withColumn("is_holiday", F.coalesce("is_holiday", F.lit(False)))
         .withColumn("day_of_week", F.dayofweek("day"))
         .withColumn("is_weekend", is_weekend(F.col("day")))
@@ -64,14 +115,15 @@ def with_calendar(features_df: DataFrame, holidays_df: DataFrame) -> DataFrame:
     )
 
 
-def run_features(spark: SparkSession, warehouse: str, bank_holidays: str) -> int:
+def run_features(spark: SparkSession, warehouse: str, bank_holidays: str, weather: str | None = None) -> int:
+    """``weather``: the DarkSky daily CSV; without one, every day's temperature is null."""
     daily = tables.read_table(spark, warehouse, catalog.SILVER_DAILY)
     # Range-partitioned before the pandas step: the grouping reuses that partitioning (one
     # shuffle), and the range sampling reads silver/daily instead of running the pandas step twice.
     features = (
         daily.repartitionByRange("household_id")
         .transform(with_household_features)
-        .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
+        .transform(with_calendar, read_bank_holidays(spark, bank_holidays), weather and read_weather(spark, weather))
         .sortWithinPartitions("household_id", "day")
     )
     path = tables.overwrite(features, warehouse, catalog.GOLD_FEATURES)

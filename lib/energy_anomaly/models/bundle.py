@@ -28,6 +28,7 @@ import pandas as pd
 from energy_anomaly.catalog import ENSEMBLE
 from energy_anomaly.errors import ArtifactError
 from energy_anomaly.models.autoencoder import AutoencoderDetector
+from energy_anomaly.models.context import ContextScale
 from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, fuse
 from energy_anomaly.models.inputs import FORMER_IF_FEATURES, windows_of
 from energy_anomaly.models.isolation_forest import IsolationForestDetector
@@ -142,6 +143,7 @@ class Bundle:
         digests = document.pop("digests", {})
         settings = dict(document["isolation_forest"])
         settings["features"] = tuple(settings.get("features", FORMER_IF_FEATURES))
+        settings["context"] = ContextScale.from_json(settings["context"]) if "context" in settings else None
         forest = IsolationForestDetector(**settings, seed=document["seed"])
         forest.model = load_forest(checked_file(folder, FOREST_FILE, digests))
         k = keras(threads=threads)

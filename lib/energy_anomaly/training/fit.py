@@ -67,6 +67,7 @@ def fit_bundle(
             "n_estimators": detectors["isolation_forest"].n_estimators,
             "max_samples": detectors["isolation_forest"].max_samples,
             "features": list(detectors["isolation_forest"].features),
+            "context": detectors["isolation_forest"].context.to_json(),
         },
     }
     metadata["model_version"] = version_of({**metadata, "thresholds": thresholds})

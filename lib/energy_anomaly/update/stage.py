@@ -34,7 +34,7 @@ from energy_anomaly.clean.daily import to_daily
 from energy_anomaly.clean.dedupe import filter_on_grid, with_duplicates_resolved
 from energy_anomaly.clean.grid import to_grid
 from energy_anomaly.features.core import PROFILE_WINDOW, STORED_HISTORY_DAYS
-from energy_anomaly.features.stage import read_bank_holidays, with_calendar, with_continued_features
+from energy_anomaly.features.stage import read_bank_holidays, read_weather, with_calendar, with_continued_features
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.periods import is_in
@@ -81,6 +81,7 @@ def run_update(
     plausible_days: tuple[dt.date, dt.date],
     max_gap_slots: int,
     bank_holidays: str,
+    weather: str | None = None,
     flag_model: str = "ensemble",
 ) -> UpdateResult:
     """Ingests ``files`` and brings silver and gold up to date with what they changed."""
@@ -109,7 +110,7 @@ def run_update(
         with timed("silver/daily"):
             days = redo_daily(spark, warehouse, spans, frame)
         with timed("gold/features"):
-            feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays)
+            feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays, weather)
         with timed("scores"):
             score = rescore(spark, warehouse, spans, frame, bundle_path, flag_model)
     finally:
@@ -187,7 +188,9 @@ def redo_daily(spark: SparkSession, warehouse: str, spans: list[Span], frame: Da
     return _replace(spark, daily, warehouse, catalog.SILVER_DAILY, days_within(spans, lambda s: s.days))
 
 
-def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, bank_holidays: str) -> int:
+def redo_features(
+    spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame, bank_holidays: str, weather: str | None
+) -> int:
     """gold/features for the days that depend on the new silver/daily days: each household's from
     its silver/daily rows of those days and its stored features of the ``STORED_HISTORY_DAYS``
     before them (unchanged: they lie before every changed day)."""
@@ -218,7 +221,7 @@ def redo_features(spark: SparkSession, warehouse: str, spans: list[Span], frame:
     history = recent.unionByName(older).drop("_first")
     features = (
         with_continued_features(days, history, tasks_for(spark, _feature_rows(spans), FEATURE_ROWS_PER_TASK))
-        .transform(with_calendar, read_bank_holidays(spark, bank_holidays))
+        .transform(with_calendar, read_bank_holidays(spark, bank_holidays), weather and read_weather(spark, weather))
         .select(*catalog.GOLD_FEATURES.schema.fieldNames())
         .sortWithinPartitions("household_id", "day")
     )
