@@ -67,6 +67,8 @@ setup(
             "pyspark[connect]==4.2.0",
             "delta-spark==4.4.0",
             "pytest>=8",
+            # Two test processes, each with its one shared Spark session (./bootstrap test).
+            "pytest-xdist>=3.5",
             # Checks databricks.yml's jobs against the bundle schema's typed models.
             "databricks-bundles==1.22.1",
             "hypothesis>=6.100",
