@@ -43,6 +43,24 @@ def test_a_file_that_is_not_daily_weather_is_refused_in_one_line(spark, tmp_path
         read_weather(spark, str(other))
 
 
+def test_rows_without_a_date_or_temperatures_are_counted_and_give_no_day(spark, tmp_path, caplog):
+    days = [f"2013-01-{d:02d} 00:00:00" for d in range(1, 11)]
+    lines = [f"{t},{5 + i},{1 + i},x" for i, t in enumerate(days)]
+    lines[3] = "yesterday,4,2,x"  # no date
+    lines[5] = f"{days[5]},,2,x"  # no high
+    path = tmp_path / "weather.csv"
+    path.write_text("time,temperatureMax,temperatureMin,summary\n" + "\n".join(lines) + "\n")
+    with caplog.at_level("WARNING", logger="energy_anomaly.features.stage"):
+        weather = read_weather(spark, str(path)).toPandas().set_index("day")
+    assert "2 row(s) without a date or temperatures ignored" in caplog.text
+    assert len(weather) == 8 and dt.date(2013, 1, 4) not in weather.index
+    assert weather.loc[dt.date(2013, 1, 1), "temperature"] == 3.0
+    # A delta needs 7 days with weather before it: the 9th has 6 (the 4th and 6th have none),
+    # the 10th has 7, whose mean is (3 + 4 + 5 + 7 + 9 + 10 + 11) / 7 = 7.
+    assert pd.isna(weather.loc[dt.date(2013, 1, 9), "temperature_delta"])
+    assert weather.loc[dt.date(2013, 1, 10), "temperature_delta"] == pytest.approx(12.0 - 7.0)
+
+
 def test_every_features_row_carries_its_days_temperature(spark, scored):
     warehouse, _, _ = scored
     features = read_table(spark, warehouse, catalog.GOLD_FEATURES)

@@ -50,22 +50,17 @@ def read_weather(spark: SparkSession, path: str) -> DataFrame:
     missing = [name for name in WEATHER_COLUMNS if name not in raw.columns]
     if missing:
         raise InputFileError(path, f"not a DarkSky daily weather file: no {', '.join(missing)} column")
-    days = (
-        raw.select(
-            F.substring(F.trim("time"), 1, 10).try_cast("date").alias("day"),
-            ((F.col("temperatureMax").try_cast("double") + F.col("temperatureMin").try_cast("double")) / 2).alias(
-                "temperature"
-            ),
-        )
-        .where(F.col("day").isNotNull() & F.col("temperature").isNotNull())
-        .groupBy("day")
-        .agg(F.avg("temperature").alias("temperature"))
-        .toPandas()
-    )
-    if days.empty:
+    # One row a day: the file is read on the driver and its days computed in pandas.
+    rows = raw.select(*WEATHER_COLUMNS).toPandas()
+    day = pd.to_datetime(rows["time"].str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
+    high, low = (pd.to_numeric(rows[c], errors="coerce") for c in ("temperatureMax", "temperatureMin"))
+    valid = day.notna() & high.notna() & low.notna()
+    if (~valid).any():
+        logger.warning("%s: %d row(s) without a date or temperatures ignored", path, int((~valid).sum()))
+    series = ((high + low) / 2)[valid].groupby(day[valid]).mean()
+    if series.empty:
         return spark.createDataFrame([], WEATHER_SCHEMA)
-    # A few hundred days a year: the window is the driver's, not a one-partition Spark window.
-    series = days.set_index(pd.to_datetime(days["day"]))["temperature"].sort_index().asfreq("D")
+    series = series.sort_index().asfreq("D")
     before = series.shift(1).rolling(TEMPERATURE_WINDOW, min_periods=MIN_TEMPERATURE_DAYS).mean()
     context = pd.DataFrame({"day": series.index.date, "temperature": series, "temperature_delta": series - before})
     context = context[context["temperature"].notna()]
