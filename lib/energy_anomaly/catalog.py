@@ -68,6 +68,8 @@ _FEATURE_DOUBLES = ("daily_kwh", *FEATURE_COLUMNS)
 # The gold/features statistics the isolation forest reads (besides them the detectors read
 # ``level`` and ``profile``).
 DETECTOR_FEATURES = (*RELATIVE_FEATURES, *LONG_MEMORY_FEATURES, "shift_gain_28")
+# The day's context the forest divides out of them (models.context).
+CONTEXT_COLUMNS = ("temperature_delta", "is_weekend", "is_holiday")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
 
+from energy_anomaly.catalog import CONTEXT_COLUMNS
+
+assert CONTEXT_COLUMNS == ("temperature_delta", "is_weekend", "is_holiday"), "context_matrix reads these"
 # The terms after the intercept, in the order of a coefficient row.
 TERMS = ("degrees_colder", "degrees_warmer", "weekend", "holiday")
 # |z| above this counts as this in the fit: a few anomalous training days do not set the slope.
@@ -35,8 +38,8 @@ MAGNITUDE_CAP = 10.0
 
 
 def context_matrix(features: pd.DataFrame) -> np.ndarray:
-    """(n, 5): 1 and the ``TERMS`` of each row of gold/features; a day without weather counts as
-    the weather of the weeks before (no change)."""
+    """(n, 5): 1 and the ``TERMS`` of each row of gold/features (its ``CONTEXT_COLUMNS``); a day
+    without weather counts as the weather of the weeks before (no change)."""
     delta = features["temperature_delta"].astype(float).fillna(0.0).to_numpy()
     return np.column_stack(
         [

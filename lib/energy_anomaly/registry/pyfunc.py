@@ -8,14 +8,16 @@ mode, every file's digest checked): no ``python_model.pkl``, no code file from t
 
 ``predict`` takes gold/features rows (any households and days; a day is scored with the
 household's earlier rows in the frame as its 7-day history) and returns one row per complete
-day: ``household_id``, ``day`` and the four scores.
+day: ``household_id``, ``day`` and the four scores. The context columns are optional: without
+``temperature_delta`` a day is judged as one in unchanged weather, without ``is_weekend`` it is
+read from ``day``, without ``is_holiday`` no day is a bank holiday.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from energy_anomaly.catalog import DETECTOR_FEATURES, SCORED_MODELS
+from energy_anomaly.catalog import CONTEXT_COLUMNS, DETECTOR_FEATURES, SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
 
 
@@ -32,8 +34,12 @@ def signature():
             ColSpec(DataType.double, "level"),
             ColSpec(Array(DataType.double), "profile"),
             *[ColSpec(DataType.double, name, required=False) for name in DETECTOR_FEATURES],
+            ColSpec(DataType.double, "temperature_delta", required=False),
+            ColSpec(DataType.boolean, "is_weekend", required=False),
+            ColSpec(DataType.boolean, "is_holiday", required=False),
         ]
     )
+    assert {c.name for c in inputs.inputs} >= set(CONTEXT_COLUMNS)
     outputs = Schema(
         [
             ColSpec(DataType.string, "household_id"),
@@ -57,6 +63,12 @@ class BundleModel:
         for name in DETECTOR_FEATURES:
             if name not in frame:
                 frame[name] = float("nan")
+        if "temperature_delta" not in frame:
+            frame["temperature_delta"] = float("nan")
+        if "is_weekend" not in frame:
+            frame["is_weekend"] = pd.to_datetime(frame["day"]).dt.dayofweek >= 5
+        if "is_holiday" not in frame:
+            frame["is_holiday"] = False
         if frame.empty:
             return pd.DataFrame(columns=["household_id", "day", *SCORED_MODELS])
         wide = score_in_calls(frame, self.bundle, frame["day"].min(), frame["day"].max())
