@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from energy_anomaly.features.core import household_features
+from energy_anomaly.features.stage import WEATHER_COLUMNS, daily_temperatures
 from energy_anomaly.synth.inject import inject_household
 from tests.conftest import SAMPLE_DIR
 
@@ -68,20 +69,13 @@ def with_context(features: pd.DataFrame) -> pd.DataFrame:
     """The context columns gold/features has (features.stage.with_calendar and read_weather), from
     the sample's bank holidays and weather."""
     holidays = pd.read_csv(SAMPLE_DIR / "uk_bank_holidays.csv")["Bank holidays"]
-    weather = pd.read_csv(
-        SAMPLE_DIR / "weather_daily_darksky.csv.gz", usecols=["time", "temperatureMax", "temperatureMin"]
-    )
-    temperature = (
-        ((weather["temperatureMax"] + weather["temperatureMin"]) / 2)
-        .groupby(pd.to_datetime(weather["time"].str[:10]))
-        .mean()
-        .asfreq("D")
-    )
-    before = temperature.shift(1).rolling(28, min_periods=7).mean()
+    weather = daily_temperatures(
+        pd.read_csv(SAMPLE_DIR / "weather_daily_darksky.csv.gz", usecols=list(WEATHER_COLUMNS), dtype=str), "sample"
+    ).set_index("day")
     day = pd.to_datetime(features["day"])
     return features.assign(
         is_weekend=day.dt.dayofweek >= 5,
         is_holiday=day.isin(pd.to_datetime(holidays)),
-        temperature=day.map(temperature).to_numpy(),
-        temperature_delta=day.map(temperature - before).to_numpy(),
+        temperature=features["day"].map(weather["temperature"]).to_numpy(),
+        temperature_delta=features["day"].map(weather["temperature_delta"]).to_numpy(),
     )

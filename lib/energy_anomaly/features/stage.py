@@ -51,20 +51,25 @@ def read_weather(spark: SparkSession, path: str) -> DataFrame:
     if missing:
         raise InputFileError(path, f"not a DarkSky daily weather file: no {', '.join(missing)} column")
     # One row a day: the file is read on the driver and its days computed in pandas.
-    rows = raw.select(*WEATHER_COLUMNS).toPandas()
+    days = daily_temperatures(raw.select(*WEATHER_COLUMNS).toPandas(), path)
+    return spark.createDataFrame(days.astype(object).where(days.notna(), None), WEATHER_SCHEMA)
+
+
+def daily_temperatures(rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    """``WEATHER_COLUMNS`` rows (strings, as read) -> (day, temperature, temperature_delta), one
+    row per day with weather; rows without a date or temperatures are counted in a warning."""
     day = pd.to_datetime(rows["time"].str.strip().str[:10], format="%Y-%m-%d", errors="coerce")
     high, low = (pd.to_numeric(rows[c], errors="coerce") for c in ("temperatureMax", "temperatureMin"))
     valid = day.notna() & high.notna() & low.notna()
     if (~valid).any():
-        logger.warning("%s: %d row(s) without a date or temperatures ignored", path, int((~valid).sum()))
-    series = ((high + low) / 2)[valid].groupby(day[valid]).mean()
+        logger.warning("%s: %d row(s) without a date or temperatures ignored", source, int((~valid).sum()))
+    series = ((high + low) / 2)[valid].groupby(day[valid]).mean().sort_index()
     if series.empty:
-        return spark.createDataFrame([], WEATHER_SCHEMA)
-    series = series.sort_index().asfreq("D")
+        return pd.DataFrame({"day": [], "temperature": [], "temperature_delta": []})
+    series = series.asfreq("D")
     before = series.shift(1).rolling(TEMPERATURE_WINDOW, min_periods=MIN_TEMPERATURE_DAYS).mean()
-    context = pd.DataFrame({"day": series.index.date, "temperature": series, "temperature_delta": series - before})
-    context = context[context["temperature"].notna()]
-    return spark.createDataFrame(context.astype(object).where(context.notna(), None), WEATHER_SCHEMA)
+    days = pd.DataFrame({"day": series.index.date, "temperature": series, "temperature_delta": series - before})
+    return days[days["temperature"].notna()].reset_index(drop=True)
 
 
 def with_household_features(daily_df: DataFrame) -> DataFrame:

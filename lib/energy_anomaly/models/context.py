@@ -70,8 +70,7 @@ class ContextScale:
         g = np.array(self.coefficients, dtype=float).T  # (5, inputs)
         ordinary = g[0]
         expected = context_matrix(features) @ g
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(ordinary > 0, expected / np.where(ordinary > 0, ordinary, 1.0), 1.0)
+        return np.where(ordinary > 0, expected / np.where(ordinary > 0, ordinary, 1.0), 1.0)
 
     def to_json(self) -> dict:
         return {"terms": ["ordinary", *TERMS], "coefficients": [list(row) for row in self.coefficients]}
