@@ -1,6 +1,6 @@
 """Benchmark: the daily update at fractions of the London shape: one new day, nothing new, one month.
 
-    .venv/bin/python -m benchmarks.update [--fractions 0.1,1] [--work bench/update]
+    .venv/bin/python -m benchmarks.update [--fractions 0.1,1] [--work bench/update] [--java-home DIR]
 
 For each fraction of the 5,567 households, a warehouse as a utility has it after its backfill:
 ``generate --format bronze`` for Nov 2011 - Feb 2014, then ``clean``, ``features`` and a quick
@@ -14,6 +14,10 @@ update`` process (JVM start included, as a scheduler runs it):
 3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, those households' last 30 days
    moved there).
 
+With ``--java-home`` (a Java 25+ installation), between 2 and 3 the next two days are updated on
+that Java, the first recording the JVM's AOT cache (``energy_anomaly.jvm_cache``) and the second
+starting from it, then nothing new on it; the month (two days later) then runs on it too.
+
 Printed: wall time and peak memory of each, the rows each wrote, and the ratios the issue asks
 for (one day at this fraction against the first fraction's; one month against a full re-run of
 ingest+clean+features+score at the London shape, 1,807 s measured by ``benchmarks.full_shape``).
@@ -23,13 +27,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from benchmarks.full_shape import GIB, SAMPLE, SHARED, table_rows
 from benchmarks.measure import Measured, run_measured
-from energy_anomaly import catalog
+from energy_anomaly import catalog, jvm_cache
 from energy_anomaly.config import REPO_ROOT
 from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS
 
@@ -39,8 +44,8 @@ NEW_DAY = LCL_END + dt.timedelta(days=1)
 MONTH = 30
 
 
-def cli(argv: list[str], warehouse: Path) -> Measured:
-    measured = run_measured([*CLI, *argv, "--warehouse", str(warehouse)], cwd=REPO_ROOT)
+def cli(argv: list[str], warehouse: Path, env: dict[str, str] | None = None) -> Measured:
+    measured = run_measured([*CLI, *argv, "--warehouse", str(warehouse)], cwd=REPO_ROOT, env=env)
     if measured.returncode != 0:
         raise SystemExit(f"{argv[0]} failed (exit {measured.returncode}):\n{measured.stdout[-3000:]}")
     return measured
@@ -132,15 +137,22 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     return households, lines
 
 
-def update(warehouse: Path, landing: Path, what: str) -> Measured:
-    measured = cli(["update", "--input", str(landing)], warehouse)
+def update(warehouse: Path, landing: Path, what: str, env: dict[str, str] | None = None) -> Measured:
+    measured = cli(["update", "--input", str(landing)], warehouse, env)
     lines = [line.strip() for line in measured.stdout.splitlines()]
     steps = next((line.removeprefix("steps: ") for line in lines if line.startswith("steps:")), "nothing new")
     print(f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | {steps} |", flush=True)
     return measured
 
 
-def run_fraction(fraction: float, work: Path) -> dict:
+def java_env(java_home: str | None, cache_dir: Path) -> dict[str, str] | None:
+    """The environment of updates on another Java (its AOT cache in a folder of this run's)."""
+    if java_home is None:
+        return None
+    return {**os.environ, "JAVA_HOME": java_home, "ENERGY_ANOMALY_JVM_CACHE_DIR": str(cache_dir)}
+
+
+def run_fraction(fraction: float, work: Path, java_home: str | None) -> dict:
     households = max(1, round(LCL_HOUSEHOLDS * fraction))
     root = work / f"h{households}"
     print(f"\n## {households:,} households ({fraction:g} of the London shape)\n", flush=True)
@@ -156,28 +168,54 @@ def run_fraction(fraction: float, work: Path) -> dict:
     print(f"one day landed: {lines:,} lines for the {active:,} households still reading on the last day\n")
     print("| update | wall s | peak GiB | its steps |")
     print("| --- | ---: | ---: | --- |")
-    day = update(warehouse, landing, f"one new day ({NEW_DAY})")
-    nothing = update(warehouse, landing, "nothing new")
-    month_days = [NEW_DAY + dt.timedelta(days=i) for i in range(1, MONTH + 1)]
+    result = {"households": households}
+    result["day"] = update(warehouse, landing, f"one new day ({NEW_DAY})").wall_s
+    result["nothing"] = update(warehouse, landing, "nothing new").wall_s
+    env, next_day = java_env(java_home, run / "jvm-cache"), NEW_DAY + dt.timedelta(days=1)
+    if env is not None:
+        # Its first update records the JVM's AOT cache and assembles it at the end (set-up, as a
+        # deployment's first update is); the next day's update starts from it.
+        name = f"Java {jvm_cache.java_release(Path(java_home))}"
+        for what in ("records the JVM cache", "with the JVM cache"):
+            land_days(warehouse, landing, [next_day], 1)
+            result[what] = update(warehouse, landing, f"{name}: one new day ({next_day}), {what}", env).wall_s
+            next_day += dt.timedelta(days=1)
+        result["java day"] = result["with the JVM cache"]
+        result["java nothing"] = update(warehouse, landing, f"{name}: nothing new", env).wall_s
+    month_days = [next_day + dt.timedelta(days=i) for i in range(MONTH)]
     _, month_lines = land_days(warehouse, landing, month_days, MONTH + 1)
-    month = update(warehouse, landing, f"one month ({month_days[0]} .. {month_days[-1]}, {month_lines:,} lines)")
-    return {"households": households, "day": day.wall_s, "nothing": nothing.wall_s, "month": month.wall_s}
+    jvm = "" if env is None else "on that Java, "
+    what = f"one month ({jvm}{month_days[0]} .. {month_days[-1]}, {month_lines:,} lines)"
+    result["month"] = update(warehouse, landing, what, env).wall_s
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fractions", default="0.1,1", help="fractions of the 5,567 households (default 0.1,1)")
     parser.add_argument("--work", default="bench/update", help="where warehouses go (default bench/update)")
+    parser.add_argument(
+        "--java-home",
+        help="also update on this Java (25+: with the JVM's AOT cache), side by side; the month runs on it",
+    )
     args = parser.parse_args()
-    results = [run_fraction(float(f), Path(args.work).resolve()) for f in args.fractions.split(",")]
+    results = [run_fraction(float(f), Path(args.work).resolve(), args.java_home) for f in args.fractions.split(",")]
     base = results[0]
-    print("\n| households | one day s | vs first | nothing new s | one month s | month / full re-run |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| households | JVM | one day s | vs first | nothing new s |")
+    print("| ---: | --- | ---: | ---: | ---: |")
     for r in results:
         print(
-            f"| {r['households']:,} | {r['day']:.1f} | {r['day'] / base['day']:.2f}x | {r['nothing']:.1f} | "
-            f"{r['month']:.1f} | {r['month'] / FULL_RERUN_S:.1%} |"
+            f"| {r['households']:,} | default | {r['day']:.1f} | {r['day'] / base['day']:.2f}x | {r['nothing']:.1f} |"
         )
+        if "java day" in r:
+            print(
+                f"| {r['households']:,} | --java-home | {r['java day']:.1f} | "
+                f"{r['java day'] / base['java day']:.2f}x | {r['java nothing']:.1f} |"
+            )
+    print("\n| households | one month s | month / full re-run |")
+    print("| ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r['households']:,} | {r['month']:.1f} | {r['month'] / FULL_RERUN_S:.1%} |")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class SparkConfig:
     shuffle_partitions: int | None = 16  # None: Spark's (or spark-submit's) setting
     delta_package: str = "io.delta:delta-spark_4.2_2.13:4.4.0"
     ui: bool = False
+    # On Java 25+, the daily update keeps the JVM's ahead-of-time cache (energy_anomaly.jvm_cache).
+    jvm_cache: bool = True
     conf: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):

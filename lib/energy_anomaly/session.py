@@ -175,8 +175,9 @@ def embedded_conf(spark_config: SparkConfig) -> dict[str, str]:
     return conf
 
 
-def build_session(spark_config: SparkConfig) -> SparkSession:
-    """Build (or return) the session: embedded local by default, as given under spark-submit."""
+def build_session(spark_config: SparkConfig, jvm_cache_for: str | None = None) -> SparkSession:
+    """Build (or return) the session: embedded local by default, as given under spark-submit.
+    ``jvm_cache_for`` names a command whose embedded JVM keeps an AOT cache (``jvm_cache``)."""
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Python workers inherit this in local mode: TensorFlow's C++ start-up chatter stays out of the progress output.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -198,6 +199,8 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
         settings = {key: value for key, value in settings.items() if not given.contains(key)}
     else:
         settings.update(embedded_conf(spark_config))
+        if jvm_cache_for is not None and spark_config.jvm_cache:
+            with_jvm_cache(settings, jvm_cache_for, spark_config.delta_package)
         logger.info("starting embedded Spark %s with Delta %s", settings["spark.master"], spark_config.delta_package)
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -206,6 +209,20 @@ def build_session(spark_config: SparkConfig) -> SparkSession:
     if "spark.jars.packages" in settings:
         remember_jars(spark, spark_config.delta_package)
     return spark
+
+
+def with_jvm_cache(settings: dict[str, str], command: str, delta_package: str) -> None:
+    """Adds the AOT cache's options to the driver JVM's (a no-op below Java 25)."""
+    from energy_anomaly import jvm_cache
+
+    cache_plan = jvm_cache.plan(command, delta_package)
+    if cache_plan is None:
+        return
+    jvm_cache.prepare(cache_plan)
+    given = settings.get("spark.driver.extraJavaOptions", "")
+    settings["spark.driver.extraJavaOptions"] = f"{given} {cache_plan.java_options()}".strip()
+    jvm_cache.started(cache_plan)
+    logger.info("JVM cache: %s %s", "using" if cache_plan.mode == "use" else "recording for", cache_plan.cache)
 
 
 def session_settings(settings: dict[str, str]) -> dict[str, str]:

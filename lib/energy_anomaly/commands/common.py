@@ -9,8 +9,8 @@ from energy_anomaly.config import Config, is_uri, resolve_path
 from energy_anomaly.session import build_session
 
 
-def session(config: Config):
-    return build_session(config.spark)
+def session(config: Config, jvm_cache_for: str | None = None):
+    return build_session(config.spark, jvm_cache_for)
 
 
 def refuse_missing_paths(paths: list[str]) -> None:

@@ -67,7 +67,8 @@ def update(
         if not is_uri(location) and not Path(location).is_dir():
             looked_up.result()  # no model is still the first thing said
             raise InputFileError(location, "the landing zone must be an existing folder (it may be empty)")
-        spark = session(config)
+        # A scheduled update is a new JVM each day: on Java 25+ it starts from the last one's cache.
+        spark = session(config, jvm_cache_for="update")
         bundle = looked_up.result()
 
     def apply(files: list[str]):
@@ -108,6 +109,9 @@ def update(
                 "batches": [batch_summary(r) for r in batches.results],
             }
         )
+    from energy_anomaly import jvm_cache
+
+    jvm_cache.finish(spark)  # the first update on Java 25+: the cache for the next
     return batches.results
 
 
