@@ -32,7 +32,7 @@ from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
-from energy_anomaly.session import cores, describe_jobs, is_connect, tasks_for
+from energy_anomaly.session import is_connect, tasks_for
 
 logger = logging.getLogger(__name__)
 
@@ -92,23 +92,6 @@ def worker_bundle(shipped: str) -> Bundle:
         folder = shipped if Path(shipped).is_absolute() else SparkFiles.get(shipped)
         _BUNDLES[shipped] = Bundle.load(folder, threads=WORKER_THREADS)
     return _BUNDLES[shipped]
-
-
-def warm_workers(spark: SparkSession, bundle_path: str | Path) -> None:
-    """Ships the bundle and loads it (TensorFlow with it) in one Python worker per core, which
-    Spark keeps for later tasks: a run started this in a thread while its JVM work goes on, and
-    its scoring then finds the models loaded instead of importing TensorFlow first."""
-    describe_jobs(spark, "loading the model in the Python workers")
-    shipped = ship_bundle(spark, Path(bundle_path))
-    slots = cores(spark)
-
-    def body(batches):
-        for _ in batches:
-            pass
-        worker_bundle(shipped)
-        yield from ()
-
-    spark.range(slots, numPartitions=slots).mapInPandas(body, "id long").collect()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ from energy_anomaly.features.stage import read_bank_holidays, read_weather, with
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.periods import is_in
-from energy_anomaly.scoring.stage import ScoreResult, score_and_replace, warm_workers
+from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
 from energy_anomaly.session import describe_jobs, tasks_for
 from energy_anomaly.update.changes import (
     Span,
@@ -95,10 +94,6 @@ def run_update(
     with timed("ingest"):
         ensure_change_feed(spark, bronze_path)
         ingested = run_ingest(spark, warehouse, files, None, max_kwh_per_halfhour, plausible_days=plausible_days)
-    # The Python workers load the model while the driver finds the changes and regrids them (a
-    # worker's first TensorFlow import is seconds of one core; those steps, mostly Delta's
-    # planning and commits on the driver, leave the other core idle, unlike the ingest's parse).
-    warming = _in_background(warm_workers, spark, bundle_path)
     with timed("changes"):
         version = ingested.readings_version  # the ingest's own bronze commit: its changes, no other's
         changed = [] if version is None else changed_readings(spark, bronze_path, version - 1, version).collect()
@@ -107,7 +102,6 @@ def run_update(
             silver_daily = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_DAILY)
             spans = with_neighbours(spark, changed, silver_readings, silver_daily)
     if not changed:
-        _settle(warming)
         return UpdateResult(ingested, 0, [], None, None, 0, 0, 0, None, seconds)
     frame = spans_frame(spark, spans).cache()
     try:
@@ -118,10 +112,8 @@ def run_update(
         with timed("gold/features"):
             feature_days = redo_features(spark, warehouse, spans, frame, bank_holidays, weather)
         with timed("scores"):
-            _settle(warming)
             score = rescore(spark, warehouse, spans, frame, bundle_path, flag_model)
     finally:
-        _settle(warming)
         frame.unpersist()
     return UpdateResult(
         ingest=ingested,
@@ -152,22 +144,6 @@ def _timer(seconds: dict[str, float], spark: SparkSession):
             logger.info("update: %s in %.1f s", step, seconds[step])
 
     return timed
-
-
-def _in_background(function, *args) -> Future:
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-workers")
-    future = pool.submit(function, *args)
-    pool.shutdown(wait=False)
-    return future
-
-
-def _settle(warming: Future) -> None:
-    """Waits for the warm-up; a failed one only costs its head start (scoring loads the bundle
-    itself and reports what is wrong with it)."""
-    try:
-        warming.result()
-    except Exception as exc:
-        logger.info("warming the Python workers failed: %s", str(exc).splitlines()[0][:200])
 
 
 def ensure_change_feed(spark: SparkSession, bronze_path: str) -> None:
