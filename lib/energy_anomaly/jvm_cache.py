@@ -181,15 +181,18 @@ def assemble(cache_plan: CachePlan, spark) -> None:
     ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=ASSEMBLE_TIMEOUT_S)
-        if done.returncode != 0 or not partial.is_file():
-            tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
-            logger.warning("JVM cache: assembling failed (exit %s): %s", done.returncode, " | ".join(tail))
-            _failed(cache_plan.cache).write_text("\n".join(tail) + "\n")
+        if done.returncode == 0 and partial.is_file():
+            partial.replace(cache_plan.cache)
+            size_mb = cache_plan.cache.stat().st_size / 1e6
+            logger.info("JVM cache: %s (%.0f MB) for the next run", cache_plan.cache, size_mb)
             return
-        partial.replace(cache_plan.cache)
-        logger.info("JVM cache: %s (%.0f MB) for the next run", cache_plan.cache, cache_plan.cache.stat().st_size / 1e6)
+        tail = (done.stdout + done.stderr).strip().splitlines()[-3:]
+        failure = f"exit {done.returncode}: " + " | ".join(tail)
     except subprocess.TimeoutExpired:
-        logger.warning("JVM cache: assembling took over %d s; abandoned", ASSEMBLE_TIMEOUT_S)
+        failure = f"took over {ASSEMBLE_TIMEOUT_S} s"
     finally:
         cache_plan.recording.unlink(missing_ok=True)
         partial.unlink(missing_ok=True)
+    # An exit or a timeout would recur on the next record run: the marker makes later runs skip it.
+    logger.warning("JVM cache: assembling failed (%s)", failure)
+    _failed(cache_plan.cache).write_text(failure + "\n")
