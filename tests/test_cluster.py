@@ -40,7 +40,8 @@ def cluster_config(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster_warehouse(tmp_path_factory) -> str:
+def cluster_run(tmp_path_factory) -> tuple[str, list[subprocess.Popen]]:
+    """The run on the cluster: its warehouse, and the cluster's processes (stopped by now)."""
     tmp_path = tmp_path_factory.mktemp("cluster")
     warehouse = str(tmp_path / "warehouse")
     config = cluster_config(tmp_path)
@@ -58,6 +59,7 @@ def cluster_warehouse(tmp_path_factory) -> str:
     for path in SCORED_HOUSEHOLDS:
         job_args += ["--input", path]
     with StandaloneCluster(tmp_path / "cluster", workers=2) as cluster:
+        assert cluster.state()["aliveworkers"] == 2
         argv = submit_command(
             "run",
             job_args,
@@ -82,17 +84,21 @@ def cluster_warehouse(tmp_path_factory) -> str:
         executors = {app["cores"] for app in cluster.state()["completedapps"]}
     assert executors == {2}, "the application should have held both workers' cores"
     assert "score: 488 household-days x 4 models" in done.stdout
-    return warehouse
+    return warehouse, cluster.processes
 
 
-def test_the_cluster_processes_are_stopped(tmp_path):
-    with StandaloneCluster(tmp_path / "cluster", workers=1) as cluster:
-        pids = [process.pid for process in cluster.processes]
-        assert cluster.state()["aliveworkers"] == 1
-    assert all(process.poll() is not None for process in cluster.processes)
-    for pid in pids:
+@pytest.fixture(scope="module")
+def cluster_warehouse(cluster_run) -> str:
+    return cluster_run[0]
+
+
+def test_the_cluster_processes_are_stopped(cluster_run):
+    _, processes = cluster_run
+    assert len(processes) == 3  # the master and two workers
+    assert all(process.poll() is not None for process in processes)
+    for process in processes:
         with pytest.raises(ProcessLookupError):
-            os.kill(pid, 0)
+            os.kill(process.pid, 0)
 
 
 @pytest.mark.parametrize("table", ["bronze/readings", "silver/readings", "silver/daily"])

@@ -1,5 +1,6 @@
 """The daily mode: drops landed one by one and applied with ``update`` (and with its stream) leave
-the tables one batch run over all the files writes; a killed update run again does too.
+the tables one batch run over all the files writes, also when the last update is killed mid-way
+and run again.
 
 The drops are real readings of three sample households, cut by day: two months of history (one
 household stops three weeks early and comes back later: a long gap), then daily files, a re-sent
@@ -141,18 +142,41 @@ def assert_same_tables(spark, warehouse: str, reference: str) -> None:
         assert theirs.exceptAll(ours).count() == 0, f"{table.name}: rows missing against the batch run"
 
 
-def test_daily_drops_applied_by_update_equal_one_batch_run(spark, tmp_path, batch, model, capsys):
+def test_daily_drops_and_a_killed_update_run_again_equal_one_batch_run(spark, tmp_path, batch, model, capsys):
+    """The drops applied one by one, the last by an update killed mid-way (the driver, by process
+    id) and run again from its checkpoint."""
     from energy_anomaly.commands.update import update
 
     warehouse = start_warehouse(spark, tmp_path)
     landing = tmp_path / "landing"
     config = config_for(warehouse)
-    for drop in drops():
+    *first, last = drops()
+    for drop in first:
         land(landing, drop)
         (result,) = update(config, str(landing), model=model)
         assert result.score.days > 0
-    out = capsys.readouterr().out
-    assert "1 household(s) not in silver/households (e.g. MAC999999)" in out
+
+    land(landing, last)
+    silver = Path(table_path(warehouse, catalog.SILVER_READINGS)) / "_delta_log"
+    commits = set(silver.glob("*.json"))
+    args = ("update", "--config", str(cli_config(tmp_path)), "--warehouse", warehouse)
+    process = cli(
+        *args,
+        "--input",
+        str(landing),
+        "--model",
+        str(model),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Killed once bronze and silver are written, the rest not yet.
+    killed = killed_when(process, lambda: bool(set(silver.glob("*.json")) - commits), seconds=300)
+    assert killed, "the update finished before it could be killed mid-way"
+    capsys.readouterr()
+    (result,) = update(config, str(landing), model=model)  # the same batch, run again from its checkpoint
+    assert result.ingest.files == 1
+    assert "1 household(s) not in silver/households (e.g. MAC999999)" in capsys.readouterr().out
     assert_same_tables(spark, warehouse, batch)
 
     # The re-sent day replaced its household's day: the larger values won (the duplicate rule).
@@ -214,38 +238,6 @@ def stream_caught_up(spark, warehouse: str, landing: Path) -> bool:
     files = {p.name for p in landing.iterdir() if not p.name.startswith(".")}
     bronze = read_table_or_empty(spark, warehouse, catalog.BRONZE_READINGS).select("source_file").distinct().collect()
     return files == {row["source_file"].rsplit("/", 1)[1] for row in bronze}
-
-
-def test_an_update_killed_mid_way_and_run_again_equals_one_batch_run(spark, tmp_path, batch, model):
-    from energy_anomaly.commands.update import update
-
-    warehouse = start_warehouse(spark, tmp_path)
-    landing = tmp_path / "landing"
-    config = config_for(warehouse)
-    *first, last = drops()
-    for drop in first:
-        land(landing, drop)
-    update(config, str(landing), model=model)  # the earlier drops, in one batch
-    land(landing, last)
-    silver = Path(table_path(warehouse, catalog.SILVER_READINGS)) / "_delta_log"
-    commits = set(silver.glob("*.json"))
-    args = ("update", "--config", str(cli_config(tmp_path)), "--warehouse", warehouse)
-    process = cli(
-        *args,
-        "--input",
-        str(landing),
-        "--model",
-        str(model),
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    # Killed once bronze and silver are written, the rest not yet.
-    killed = killed_when(process, lambda: bool(set(silver.glob("*.json")) - commits), seconds=300)
-    assert killed, "the update finished before it could be killed mid-way"
-    (result,) = update(config, str(landing), model=model)  # the same batch, run again from its checkpoint
-    assert result.ingest.files == 1
-    assert_same_tables(spark, warehouse, batch)
 
 
 def test_update_refuses_what_it_cannot_apply(spark, tmp_path, model, capsys):
