@@ -1,6 +1,6 @@
-"""The daily mode: drops landed one by one and applied with ``update`` (and with its stream) leave
-the tables one batch run over all the files writes, also when the last update is killed mid-way
-and run again.
+"""The daily mode: drops applied with ``update`` (and one by one as they land, with its stream)
+leave the tables one batch run over all the files writes, also when the last update is killed
+mid-way and run again.
 
 The drops are real readings of three sample households, cut by day: two months of history (one
 household stops three weeks early and comes back later: a long gap), then daily files, a re-sent
@@ -143,16 +143,18 @@ def assert_same_tables(spark, warehouse: str, reference: str) -> None:
 
 
 def test_daily_drops_and_a_killed_update_run_again_equal_one_batch_run(spark, tmp_path, batch, model, capsys):
-    """The drops applied one by one, the last by an update killed mid-way (the driver, by process
-    id) and run again from its checkpoint."""
+    """The history and the first day in one update (a backlog), the next day with a re-sent one,
+    then the last day by an update killed mid-way (the driver, by process id) and run again from
+    its checkpoint. (The stream test applies every drop on its own.)"""
     from energy_anomaly.commands.update import update
 
     warehouse = start_warehouse(spark, tmp_path)
     landing = tmp_path / "landing"
     config = config_for(warehouse)
-    *first, last = drops()
-    for drop in first:
-        land(landing, drop)
+    history, first_day, second_day, last = drops()
+    for drops_landed in ((history, first_day), (second_day,)):
+        for drop in drops_landed:
+            land(landing, drop)
         (result,) = update(config, str(landing), model=model)
         assert result.score.days > 0
 
