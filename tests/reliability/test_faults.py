@@ -29,12 +29,17 @@ HOUSEHOLDS = SAMPLE_DIR / "informations_households.csv.gz"
 BRONZE = ("bronze/readings", "bronze/quarantine", "silver/households")
 
 
+def assert_same_rows(got, want, table: str) -> None:
+    """The same rows, duplicates counted (``exceptAll`` both ways)."""
+    assert got.exceptAll(want).count() == 0 and want.exceptAll(got).count() == 0, table
+
+
 def assert_same_tables(spark, actual: str, expected: str, tables=BRONZE) -> None:
     for table in tables:
         got, want = read_table(spark, actual, table), read_table(spark, expected, table)
         if "source_file" in got.columns:  # the same files, read from the same place
             got, want = got.drop("source_file"), want.drop("source_file")
-        assert got.exceptAll(want).count() == 0 and want.exceptAll(got).count() == 0, table
+        assert_same_rows(got, want, table)
 
 
 def assert_tables_as_of(spark, warehouse: Path, versions: dict[str, int]) -> None:
@@ -43,7 +48,7 @@ def assert_tables_as_of(spark, warehouse: Path, versions: dict[str, int]) -> Non
         path = str(warehouse / table)
         got = spark.read.format("delta").load(path)
         want = spark.read.format("delta").option("versionAsOf", version).load(path)
-        assert got.exceptAll(want).count() == 0 and want.exceptAll(got).count() == 0, table
+        assert_same_rows(got, want, table)
 
 
 def parquet_files(table: Path) -> set[Path]:
