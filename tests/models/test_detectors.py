@@ -60,6 +60,30 @@ def test_windows_hold_the_previous_seven_days(days):
     np.testing.assert_allclose(windows[0], np.ones((7, 48)))  # no past: flat profile
 
 
+def test_a_missing_day_is_filled_with_the_window_mean_and_rows_can_be_chosen():
+    """Two households, one with a gap and an incomplete day: a window's missing days take the
+    mean of its available days; windows for chosen rows are those rows' windows of the whole."""
+    day = pd.Timestamp("2013-03-01")
+    profiles = [np.full(48, float(i)) for i in range(1, 7)]
+    frame = pd.DataFrame(
+        {
+            "household_id": ["a"] * 4 + ["b"] * 2,
+            "day": [day, day + pd.Timedelta(days=1), day + pd.Timedelta(days=3), day + pd.Timedelta(days=4)]
+            + [day, day + pd.Timedelta(days=1)],
+            "is_complete": [True, False, True, True, True, True],
+            "profile": profiles,
+        }
+    )
+    windows = day_windows(frame)
+    # a's last day: its days 1 and 4 are in the window (day 2 incomplete, day 3 missing), 5 days not
+    np.testing.assert_array_equal(windows[3, -4:, 0], [1.0, 2.0, 2.0, 3.0])  # mean (1+3)/2 fills
+    np.testing.assert_array_equal(windows[3, :3, 0], [2.0, 2.0, 2.0])
+    np.testing.assert_array_equal(windows[4], np.ones((7, 48)))  # b's first day: no past, flat
+    np.testing.assert_array_equal(windows[5, -1], profiles[4])  # b's own day before, not a's
+    chosen = np.array([False, True, False, True, True, False])
+    np.testing.assert_array_equal(day_windows(frame, chosen), windows[chosen])
+
+
 def test_calibration_surprisal_and_thresholds():
     train = np.arange(1000, dtype=float)
     calibration = Calibration.fit(train)

@@ -96,6 +96,20 @@ def test_two_groups_are_scored_in_two_tasks(spark, scored):
     assert len({r.household_id for r in placed}) == len(placed) == 4  # each household in one task
 
 
+def test_a_group_with_no_complete_day_in_the_period_scores_nothing(spark, scored):
+    """The days before the period only fill the LSTM's windows: a context whose period days are
+    all incomplete gives no rows (the models are not called on an empty input)."""
+    from energy_anomaly.scoring.stage import score_wide, ship_bundle
+
+    warehouse, trained, _ = scored
+    context = (
+        read_table(spark, warehouse, "gold/features")
+        .where((F.col("day") >= START - dt.timedelta(days=7)) & (F.col("day") <= START))
+        .withColumn("is_complete", F.col("day") < F.lit(START))
+    )
+    assert score_wide(context, ship_bundle(spark, trained.path), START, START, 2).count() == 0
+
+
 def test_anomalies_are_the_flagged_ensemble_days_with_context(spark, scored):
     warehouse, _, result = scored
     anomalies = read_table(spark, warehouse, "gold/anomalies")

@@ -95,10 +95,13 @@ class Bundle:
     def version(self) -> str:
         return self.metadata["model_version"]
 
-    def scores_and_forecast(self, features: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def scores_and_forecast(
+        self, features: pd.DataFrame, windows: np.ndarray | None = None
+    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Every model's score and the LSTM's forecast profile, from one pass of each model.
-        ``features``: whole households sorted by (household_id, day)."""
-        windows = windows_of(features)
+        ``features``: whole households sorted by (household_id, day), or any rows with their
+        ``windows`` (``inputs.day_windows``)."""
+        windows = windows_of(features) if windows is None else windows
         forecast = self.lstm_forecaster.forecast(features, windows=windows)
         raw = {
             "isolation_forest": self.isolation_forest.score(features),

@@ -43,8 +43,9 @@ def profile_matrix(features: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(x), np.nan_to_num(row_mean, nan=1.0), x)
 
 
-def day_windows(features: pd.DataFrame) -> np.ndarray:
-    """(n, 7, 48): for each row, the household's profiles of the 7 previous calendar days.
+def day_windows(features: pd.DataFrame, rows: np.ndarray | None = None) -> np.ndarray:
+    """(n, 7, 48): for each row (each of ``rows``, a boolean mask, if given), the household's
+    profiles of the 7 previous calendar days.
 
     ``features`` must hold whole households sorted by (household_id, day). A missing or
     incomplete previous day is filled with the mean of the household's available previous days in
@@ -52,30 +53,33 @@ def day_windows(features: pd.DataFrame) -> np.ndarray:
     """
     profiles = profile_matrix(features)
     complete = features["is_complete"].to_numpy(bool)
-    out = np.empty((len(features), HISTORY_DAYS, SLOTS))
+    wanted = np.ones(len(features), bool) if rows is None else np.asarray(rows, bool)
+    out = np.empty((int(wanted.sum()), HISTORY_DAYS, SLOTS))
     households = features["household_id"].to_numpy()
     days = pd.to_datetime(features["day"]).to_numpy().astype("datetime64[D]").astype(np.int64)
-    start = 0
-    while start < len(features):
-        end = start
-        while end < len(features) and households[end] == households[start]:
-            end += 1
-        _household_windows(days[start:end], profiles[start:end], complete[start:end], out[start:end])
-        start = end
+    starts = np.flatnonzero(np.r_[True, households[1:] != households[:-1]]) if len(features) else np.array([], int)
+    done = 0
+    for start, end in zip(starts, [*starts[1:], len(features)]):
+        take = np.flatnonzero(wanted[start:end])
+        if len(take):
+            part = slice(start, end)
+            out[done : done + len(take)] = _household_windows(days[part], profiles[part], complete[part], take)
+            done += len(take)
     return out
 
 
-def _household_windows(days: np.ndarray, profiles: np.ndarray, complete: np.ndarray, out: np.ndarray) -> None:
-    first = days[0]
-    span = days[-1] - first + 1
-    calendar = np.full((span + HISTORY_DAYS, SLOTS), np.nan)
-    rows = days - first + HISTORY_DAYS
+def _household_windows(days: np.ndarray, profiles: np.ndarray, complete: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """The windows of one household's rows ``take`` (positions)."""
+    calendar = np.full((days[-1] - days[0] + 1 + HISTORY_DAYS, SLOTS), np.nan)
+    rows = days - days[0] + HISTORY_DAYS
     calendar[rows[complete]] = profiles[complete]
-    for i, row in enumerate(rows):
-        window = calendar[row - HISTORY_DAYS : row]
-        available = ~np.isnan(window).any(axis=1)
-        fill = window[available].mean(axis=0) if available.any() else np.ones(SLOTS)
-        out[i] = np.where(available[:, None], window, fill)
+    windows = calendar[rows[take][:, None] + np.arange(-HISTORY_DAYS, 0)]  # (rows, 7, 48)
+    available = ~np.isnan(windows).any(axis=2)
+    count = available.sum(axis=1)[:, None]
+    # The mean of the available days, summed in day order as over them alone (a missing day adds 0.0).
+    mean = np.where(available[..., None], windows, 0.0).sum(axis=1) / np.maximum(count, 1)
+    fill = np.where(count > 0, mean, 1.0)
+    return np.where(available[..., None], windows, fill[:, None, :])
 
 
 def windows_of(features: pd.DataFrame) -> np.ndarray:

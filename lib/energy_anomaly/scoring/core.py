@@ -7,10 +7,20 @@ import pandas as pd
 
 from energy_anomaly.catalog import SCORED_MODELS
 from energy_anomaly.models.bundle import Bundle
-from energy_anomaly.models.inputs import profile_matrix
+from energy_anomaly.models.inputs import day_windows, profile_matrix
 from energy_anomaly.scoring.reasons import reasons
 
 TOP_SLOTS = 3
+WIDE_COLUMNS = (
+    "household_id",
+    "day",
+    "actual_kwh",
+    "expected_kwh",
+    "top_slots",
+    "top_deviation_kwh",
+    *(f"score_{name}" for name in SCORED_MODELS),
+    "reason",
+)
 # Rows (household-days) per model call, in whole households. A call's memory (7-day windows,
 # reconstructions, forecasts) follows its rows, so a Spark group is scored in calls of about this
 # many rows: a worker's memory does not grow with the group, which at the London shape holds 1/16
@@ -31,13 +41,19 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
     """``frame``: whole households' feature rows from 7 days before ``start`` to ``end``.
     Returns one wide row per complete day in [start, end]."""
     frame = frame.sort_values(["household_id", "day"]).reset_index(drop=True)
-    scores, forecast = bundle.scores_and_forecast(frame)
+    days = pd.to_datetime(frame["day"]).dt.date
+    keep = (frame["is_complete"].to_numpy(bool) & (days >= start) & (days <= end)).to_numpy()
+    # The days before ``start`` are the LSTM's windows, not days to score: only the scored days go
+    # through the models (a daily update's frame is 7 such days to 1 scored, a household's each).
+    if not keep.any():  # e.g. only incomplete days: the models take no empty input
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in WIDE_COLUMNS})
+    windows = day_windows(frame, keep)
+    frame = frame[keep].reset_index(drop=True)
+    scores, forecast = bundle.scores_and_forecast(frame, windows)
     actual, expected = in_kwh(frame, forecast)
     deviation = np.abs(actual - expected)
     top = np.argsort(-deviation, axis=1)[:, :TOP_SLOTS]
-    days = pd.to_datetime(frame["day"]).dt.date
-    keep = (frame["is_complete"].to_numpy(bool) & (days >= start) & (days <= end)).to_numpy()
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "household_id": frame["household_id"],
             "day": frame["day"],
@@ -49,7 +65,6 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
             "reason": reasons(frame),
         }
     )
-    return out[keep].reset_index(drop=True)
 
 
 def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, rows_per_call: int = ROWS_PER_CALL) -> pd.DataFrame:

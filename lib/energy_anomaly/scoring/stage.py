@@ -31,7 +31,7 @@ from energy_anomaly.models.bundle import (
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
-from energy_anomaly.scoring.core import ROWS_PER_CALL, score_in_calls
+from energy_anomaly.scoring.core import ROWS_PER_CALL, WIDE_COLUMNS, score_in_calls
 from energy_anomaly.session import is_connect, tasks_for
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ WIDE = T.StructType(
         T.StructField("reason", T.StringType(), True),
     ]
 )
+assert tuple(WIDE.fieldNames()) == WIDE_COLUMNS, "scoring.core builds the wide rows in this order"
 
 KWH_DECIMALS = 3
 # TensorFlow threads per Python worker: Spark already runs one task per core.

@@ -49,10 +49,9 @@ class TrainResult:
 
 def _sampled_with_history(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.sort_values("day").reset_index(drop=True)
-    windows = day_windows(frame)
     keep = frame["is_sampled"].to_numpy(bool)
     out = frame[keep].copy()
-    out["history"] = [w.ravel().tolist() for w in windows[keep]]
+    out["history"] = [w.ravel().tolist() for w in day_windows(frame, keep)]
     return out
 
 
