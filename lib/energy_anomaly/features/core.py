@@ -272,13 +272,10 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
 
     profile = x / np.maximum(level, EPS)[:, None]
     # Only the profiles of complete days enter a mean profile; older stored rows come without one.
-    stored_profiles = np.array(
-        [
-            p if c and p is not None else np.full(SLOTS, np.nan)
-            for p, c in zip(history["profile"], history["is_complete"].to_numpy(bool))
-        ],
-        dtype=float,
-    ).reshape(-1, SLOTS)
+    stored_profiles = np.full((len(history), SLOTS), np.nan)
+    with_profile = history["is_complete"].to_numpy(bool) & history["profile"].notna().to_numpy()
+    if with_profile.any():
+        stored_profiles[with_profile] = values_matrix(history["profile"][with_profile])
     profiles = on_grid(np.where(complete[:, None], profile, np.nan), stored_profiles)
     mean_profile = previous_days_mean_at(profiles, h, d, PROFILE_WINDOW, MIN_DAYS_28)
 
