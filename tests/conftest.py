@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -53,11 +54,16 @@ def spark():
 @pytest.fixture(autouse=True)
 def no_mlflow_store_from_elsewhere(monkeypatch):
     """``mlflow.set_tracking_uri`` (a notebook's way, in some tests) sets MLFLOW_TRACKING_URI for
-    the process: each test starts without it, so every warehouse uses its own embedded store."""
+    the process: each test starts without it, so every warehouse uses its own embedded store, and
+    what a test set goes with it (monkeypatch restores only variables that existed before, and a
+    module fixture set up before the next test would otherwise see that test's store)."""
     from energy_anomaly.registry.store import URI_VARIABLES
 
     for name in URI_VARIABLES:
         monkeypatch.delenv(name, raising=False)
+    yield
+    for name in URI_VARIABLES:
+        os.environ.pop(name, None)
 
 
 @pytest.fixture
