@@ -255,10 +255,12 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
     h, d = ids.get_indexer(daily["household_id"]), day_numbers - first
     hs, ds = ids.get_indexer(history["household_id"]), stored_numbers - first
 
-    def on_grid(computed: np.ndarray, stored: np.ndarray) -> np.ndarray:
-        grid = np.full((len(ids), grid_days, *computed.shape[1:]), np.nan)
-        grid[hs, ds] = stored
-        grid[h, d] = computed
+    def on_grid(computed: np.ndarray, stored: np.ndarray, stored_rows=slice(None), since: int = 0) -> np.ndarray:
+        """The grid of the days from ``since`` on: ``computed`` at (h, d), ``stored`` at the
+        ``stored_rows`` of (hs, ds); NaN elsewhere."""
+        grid = np.full((len(ids), grid_days - since, *computed.shape[1:]), np.nan)
+        grid[hs[stored_rows], ds[stored_rows] - since] = stored
+        grid[h, d - since] = computed
         return grid
 
     per_day = on_grid(total, history["daily_kwh"].to_numpy(dtype=float))
@@ -272,12 +274,13 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
 
     profile = x / np.maximum(level, EPS)[:, None]
     # Only the profiles of complete days enter a mean profile; older stored rows come without one.
-    stored_profiles = np.full((len(history), SLOTS), np.nan)
-    with_profile = history["is_complete"].to_numpy(bool) & history["profile"].notna().to_numpy()
-    if with_profile.any():
-        stored_profiles[with_profile] = values_matrix(history["profile"][with_profile])
-    profiles = on_grid(np.where(complete[:, None], profile, np.nan), stored_profiles)
-    mean_profile = previous_days_mean_at(profiles, h, d, PROFILE_WINDOW, MIN_DAYS_28)
+    # The profiles' grid starts PROFILE_WINDOW days before the first computed day: a daily
+    # update's would otherwise hold 91 days x 48 values a household, 63 of them never read.
+    since = max(int(d.min()) - PROFILE_WINDOW, 0) if len(d) else 0
+    with_profile = (ds >= since) & history["is_complete"].to_numpy(bool) & history["profile"].notna().to_numpy()
+    stored_profiles = values_matrix(history["profile"][with_profile]) if with_profile.any() else np.empty((0, SLOTS))
+    profiles = on_grid(np.where(complete[:, None], profile, np.nan), stored_profiles, with_profile, since)
+    mean_profile = previous_days_mean_at(profiles, h, d - since, PROFILE_WINDOW, MIN_DAYS_28)
 
     # A flat or empty day has no shape in common with the household's: correlation 0, not unknown.
     has_history = ~np.isnan(mean_profile).all(axis=1)
