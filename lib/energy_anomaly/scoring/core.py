@@ -21,12 +21,14 @@ WIDE_COLUMNS = (
     *(f"score_{name}" for name in SCORED_MODELS),
     "reason",
 )
-# Rows (household-days) per model call, in whole households. A call's memory (7-day windows,
-# reconstructions, forecasts) follows its rows, so a Spark group is scored in calls of about this
-# many rows: a worker's memory does not grow with the group, which at the London shape holds 1/16
-# of all households. A call costs a fixed overhead per model besides its rows, so a daily update's
-# households of 8 rows each are packed by the thousand, a backfill's of ~800 by the few dozen.
-ROWS_PER_CALL = 30_000
+# Scored rows (household-days) per model call, in whole households. A call's arrays (7-day
+# windows, their transforms, reconstructions, forecasts: ~20 KB a row) are allocated afresh for
+# each call; at a few thousand rows they stay small enough for the allocator to reuse the last
+# call's memory, where tens of thousands of rows a call map (and fault in) new pages every time:
+# a London month's half, 84k rows, took twice as long in calls of 30,000. A call also costs a
+# fixed overhead per model, so a daily update's households, one scored day each, are packed by
+# the thousand.
+ROWS_PER_CALL = 4_000
 
 
 def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -37,14 +39,20 @@ def in_kwh(frame: pd.DataFrame, forecast: np.ndarray) -> tuple[np.ndarray, np.nd
     return profile_matrix(frame) * level, np.maximum(forecast * level, 0.0)
 
 
+def scored_rows(frame: pd.DataFrame, start, end) -> np.ndarray:
+    """The rows of ``frame`` the models score: complete days in [start, end]. The days before
+    ``start`` are the LSTM's windows, not days to score."""
+    days = pd.to_datetime(frame["day"]).dt.date
+    return (frame["is_complete"].to_numpy(bool) & (days >= start) & (days <= end)).to_numpy()
+
+
 def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.DataFrame:
     """``frame``: whole households' feature rows from 7 days before ``start`` to ``end``.
     Returns one wide row per complete day in [start, end]."""
     frame = frame.sort_values(["household_id", "day"]).reset_index(drop=True)
-    days = pd.to_datetime(frame["day"]).dt.date
-    keep = (frame["is_complete"].to_numpy(bool) & (days >= start) & (days <= end)).to_numpy()
-    # The days before ``start`` are the LSTM's windows, not days to score: only the scored days go
-    # through the models (a daily update's frame is 7 such days to 1 scored, a household's each).
+    # Only the scored days go through the models (a daily update's frame is 7 window days to 1
+    # scored day, a household's each).
+    keep = scored_rows(frame, start, end)
     if not keep.any():  # e.g. only incomplete days: the models take no empty input
         return pd.DataFrame({name: pd.Series(dtype=object) for name in WIDE_COLUMNS})
     windows = day_windows(frame, keep)
@@ -68,13 +76,14 @@ def score_households(frame: pd.DataFrame, bundle: Bundle, start, end) -> pd.Data
 
 
 def score_in_calls(frame: pd.DataFrame, bundle: Bundle, start, end, rows_per_call: int = ROWS_PER_CALL) -> pd.DataFrame:
-    """``score_households`` over whole households, about ``rows_per_call`` rows at a time (same
-    rows: every score depends only on its own household's days)."""
-    sizes = frame.groupby("household_id", sort=False).size()
-    if len(sizes) <= 1 or sizes.sum() <= rows_per_call:
+    """``score_households`` over whole households, about ``rows_per_call`` scored rows at a time
+    (same rows: every score depends only on its own household's days)."""
+    scored = pd.Series(scored_rows(frame, start, end)).groupby(frame["household_id"].to_numpy(), sort=False).sum()
+    if len(scored) <= 1 or scored.sum() <= rows_per_call:
         return score_households(frame, bundle, start, end)
-    call = (sizes.cumsum().to_numpy() - 1) // rows_per_call  # a household joins the call its first row falls in
-    calls = [sizes.index[call == c] for c in np.unique(call)]
+    # A household joins the call its first scored row falls in.
+    call = np.maximum(scored.cumsum().to_numpy() - 1, 0) // rows_per_call
+    calls = [scored.index[call == c] for c in np.unique(call)]
     return pd.concat(
         [score_households(frame[frame["household_id"].isin(ids)], bundle, start, end) for ids in calls],
         ignore_index=True,

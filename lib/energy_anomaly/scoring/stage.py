@@ -31,7 +31,7 @@ from energy_anomaly.models.bundle import (
 from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
-from energy_anomaly.scoring.core import ROWS_PER_CALL, WIDE_COLUMNS, score_in_calls
+from energy_anomaly.scoring.core import WIDE_COLUMNS, score_in_calls
 from energy_anomaly.session import is_connect, tasks_for
 
 logger = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ assert tuple(WIDE.fieldNames()) == WIDE_COLUMNS, "scoring.core builds the wide r
 KWH_DECIMALS = 3
 # TensorFlow threads per Python worker: Spark already runs one task per core.
 WORKER_THREADS = 1
+# Feature rows a scoring task holds at once (its partition, as one pandas frame): a small context
+# is scored in as many tasks as cores, a larger one in more.
+ROWS_PER_TASK = 30_000
 _BUNDLES: dict[str, Bundle] = {}
 
 
@@ -271,7 +274,7 @@ def score_and_replace(
     households = tables.read_table_or_empty(spark, warehouse, catalog.SILVER_HOUSEHOLDS)
     n_groups = int(spark.conf.get("spark.sql.shuffle.partitions"))
     if rows is not None:
-        n_groups = min(n_groups, tasks_for(spark, rows, ROWS_PER_CALL))
+        n_groups = min(n_groups, tasks_for(spark, rows, ROWS_PER_TASK))
     wide = score_wide(context, shipped, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         # The rows are filtered on ``replaced`` here (Spark hashes a long list of households),
