@@ -47,6 +47,10 @@ setup(
         # The forest is stored as a skops file, loaded with a fixed set of trusted types: no pickle
         # from the (writable) warehouse.
         "skops>=0.10",
+        # Scoring runs the networks' forward pass in numpy from the saved weights (HDF5), with
+        # numpy's BLAS held to one thread a task.
+        "h5py>=3.10",
+        "threadpoolctl>=3.1",
         # The model lifecycle: tracked runs, the registry, aliases. The skinny client plus
         # SQLAlchemy/Alembic is what the embedded SQLite store needs (the full package would pull
         # a web server and pin pyarrow below the version Spark uses here).

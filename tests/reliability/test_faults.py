@@ -110,12 +110,12 @@ def python_workers() -> dict[int, tuple[int, int]]:
 
 
 def running_worker() -> int | None:
-    """The worker with TensorFlow loaded that is using the CPU now (scoring), not one idling
-    between jobs (workers are reused)."""
+    """The worker using the CPU now (during a score: scoring), not one idling between jobs
+    (workers are reused)."""
     first = python_workers()
-    time.sleep(0.2)
+    time.sleep(0.1)
     second = python_workers()
-    busy = {pid: second[pid][1] - first[pid][1] for pid in second if pid in first and second[pid][0] > 300_000}
+    busy = {pid: second[pid][1] - first[pid][1] for pid in second if pid in first}
     pid = max(busy, key=busy.get, default=None)
     return pid if pid is not None and busy[pid] > 0 else None
 
@@ -131,8 +131,8 @@ def test_a_python_worker_killed_mid_score_is_retried_and_the_scores_are_complete
         except Exception as exc:  # reported below
             outcome["error"] = exc
 
-    # Idle workers from earlier jobs already hold TensorFlow and would score in a moment: end them
-    # first, so this job's tasks start new workers and spend seconds loading the bundle in-task.
+    # Idle workers from earlier jobs already hold the bundle and would score in a moment: end them
+    # first, so this job's tasks start new workers and spend a while importing and loading in-task.
     for pid in python_workers():
         os.kill(pid, signal.SIGKILL)
     time.sleep(0.5)

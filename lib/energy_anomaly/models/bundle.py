@@ -8,7 +8,8 @@ training gives the same version.
 
 Loading executes no code from the folder: anyone who can write the warehouse could otherwise run
 code on every executor. The forest is a ``skops`` file loaded with a fixed list of trusted types
-(no pickle), the Keras models load in Keras' safe mode (no lambdas), and every artefact's SHA-256,
+(no pickle); the networks' files are read as data by ``forward`` (layers it implements, weights),
+and one it cannot run loads in Keras' safe mode (no lambdas); every artefact's SHA-256,
 recorded in the metadata at save time, is checked before it is opened. A file that fails any of
 these is refused with ``ArtifactError``, naming it.
 """
@@ -27,6 +28,7 @@ import pandas as pd
 
 from energy_anomaly.catalog import ENSEMBLE
 from energy_anomaly.errors import ArtifactError
+from energy_anomaly.models import forward
 from energy_anomaly.models.autoencoder import AutoencoderDetector
 from energy_anomaly.models.context import ContextScale
 from energy_anomaly.models.ensemble import FORMER_MEMBERS, Calibration, fuse
@@ -149,16 +151,37 @@ class Bundle:
         settings["context"] = ContextScale.from_json(settings["context"]) if "context" in settings else None
         forest = IsolationForestDetector(**settings, seed=document["seed"])
         forest.model = load_forest(checked_file(folder, FOREST_FILE, digests))
-        k = keras(threads=threads)
+        files = {name: checked_file(folder, file, digests) for name, file in KERAS_FILES.items()}
+        networks = load_networks(files, threads)
         autoencoder = AutoencoderDetector(history=document["history"]["conv1d_autoencoder"])
-        autoencoder.model = load_keras(k, checked_file(folder, KERAS_FILES["conv1d_autoencoder"], digests))
+        autoencoder.model = networks["conv1d_autoencoder"]
         lstm = LstmForecaster(history=document["history"]["lstm_forecaster"])
-        lstm.model = load_keras(k, checked_file(folder, KERAS_FILES["lstm_forecaster"], digests))
+        lstm.model = networks["lstm_forecaster"]
         calibrations = calibrations_of(document)
         document.pop("calibrations")
         thresholds = document.pop("thresholds")
         document.pop("history")
         return cls(forest, autoencoder, lstm, calibrations, thresholds, document)
+
+
+def load_networks(paths: dict[str, Path], threads: int) -> dict[str, object]:
+    """The networks' numpy forward passes (``forward``: no TensorFlow in the process); Keras
+    models, with TensorFlow on ``threads`` threads, if either has a layer numpy does not run."""
+    networks = {name: load_network(path) for name, path in paths.items()}
+    if all(network is not None for network in networks.values()):
+        return networks
+    k = keras(threads=threads)
+    return {name: load_keras(k, path) for name, path in paths.items()}
+
+
+def load_network(path: Path) -> forward.Network | None:
+    """A network file's numpy forward pass, or None if it has a layer ``forward`` lacks."""
+    try:
+        return forward.load(path)
+    except forward.Unsupported:
+        return None
+    except Exception as exc:  # not a zip, no config or weights in it, ...
+        raise ArtifactError(f"{path}: refused: not a Keras model file ({first_line(exc)})") from exc
 
 
 def load_keras(k, path: Path):

@@ -110,9 +110,15 @@ def fit_with_early_stopping(model, x, y, *, epochs: int, batch_size: int, patien
 
 def infer(model, x, batch_size: int = 4096):
     """Inference by calling the model on chunks: ``model.predict`` costs tens of milliseconds per
-    call in set-up, which dominates when scoring is grouped into many small batches."""
+    call in set-up, which dominates when scoring is grouped into many small batches. ``model`` is
+    a Keras model or its numpy forward pass (``forward.Network``: how a loaded bundle scores)."""
     import numpy as np
 
+    from energy_anomaly.models.forward import Network
+
+    if isinstance(model, Network):
+        # Chunks bound the memory of the windows' intermediate arrays; an empty input gives an empty output.
+        return np.concatenate([model(x[i : i + batch_size]) for i in range(0, max(len(x), 1), batch_size)])
     if len(x) == 0:
         return np.zeros((0, *model.output_shape[1:]))
     return np.concatenate(

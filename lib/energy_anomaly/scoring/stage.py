@@ -1,9 +1,9 @@
 """The score stage: ``gold/features`` + a model bundle -> ``gold/anomaly_scores``, ``gold/anomalies``.
 
 The bundle is shipped to the executors once, as one zip (``ship_bundle``; read in place from a
-Unity Catalog Volume), and loaded once per
-Python worker (a module-level cache keyed by its version), with TensorFlow on one thread per
-task. Work is grouped by household: each group sees its household's days plus the 7 days before
+Unity Catalog Volume), and loaded once per Python worker (a module-level cache keyed by its
+version); its networks run in numpy (``models.forward``: no TensorFlow on the executors), on one
+thread per task. Work is grouped by household: each group sees its household's days plus the 7 days before
 the period (the LSTM's window). Re-scoring a period replaces exactly that period's rows.
 """
 
@@ -52,7 +52,8 @@ WIDE = T.StructType(
 assert tuple(WIDE.fieldNames()) == WIDE_COLUMNS, "scoring.core builds the wide rows in this order"
 
 KWH_DECIMALS = 3
-# TensorFlow threads per Python worker: Spark already runs one task per core.
+# Math threads per Python worker (numpy's BLAS; TensorFlow's, for a network numpy does not run):
+# Spark already runs one task per core.
 WORKER_THREADS = 1
 # Feature rows a scoring task holds at once (its partition, as one pandas frame): a small context
 # is scored in as many tasks as cores, a larger one in more.
@@ -93,6 +94,11 @@ def worker_bundle(shipped: str) -> Bundle:
     """The bundle ``ship_bundle`` made readable: a folder path, or the name of the archive Spark
     unpacked on this node; loaded once per Python worker process."""
     if shipped not in _BUNDLES:
+        from threadpoolctl import threadpool_limits
+
+        # For the worker's life: a BLAS thread pool per worker, on cores Spark fills with tasks,
+        # only competes with the other tasks (and starting it costs ~1 s on a first call).
+        threadpool_limits(WORKER_THREADS, user_api="blas")
         folder = shipped if Path(shipped).is_absolute() else SparkFiles.get(shipped)
         _BUNDLES[shipped] = Bundle.load(folder, threads=WORKER_THREADS)
     return _BUNDLES[shipped]
