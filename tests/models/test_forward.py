@@ -68,3 +68,15 @@ def test_a_file_that_is_not_a_keras_model_is_refused(tmp_path):
     with pytest.raises(ArtifactError, match="refused: not a Keras model file") as refused:
         load_networks({"lstm_forecaster": path}, threads=1)
     assert str(path) in str(refused.value) and "\n" not in str(refused.value)
+
+
+@pytest.mark.parametrize("name", ["lstm_forecaster", "conv1d_autoencoder"])
+def test_a_row_gets_the_same_bits_in_a_call_of_any_size(saved, name):
+    """A daily update and a batch run score a day in calls of different sizes: same scores."""
+    network = forward.load(saved[name])
+    rng = np.random.default_rng(3)
+    x = inputs(rng, name, 700)
+    whole = network(x)
+    for n in (1, 2, 5, 31, 256, 257, 699):
+        rows = rng.permutation(len(x))[:n]
+        np.testing.assert_array_equal(network(x[rows]), whole[rows])

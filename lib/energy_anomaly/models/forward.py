@@ -13,6 +13,10 @@ code is read from the file, as in Keras' own safe mode.
 
 The arithmetic is Keras' (float32, the same activations and gate order), not its exact
 summation order: outputs agree with Keras to float32 rounding (``tests/models/test_forward.py``).
+A row's output must not depend on which other rows share its call: a daily update scores a day in
+calls of other sizes than a batch run, and both must write the same scores. BLAS sums a small
+matrix product in another order than a large one, so every product here has one shape: rows go
+through in blocks of ``BLOCK_ROWS``, the last one padded with zeros.
 """
 
 from __future__ import annotations
@@ -24,6 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+# Rows per forward pass (the last block padded): every matrix product has the same shape whatever
+# the call's size, so a row gets the same bits in any call.
+BLOCK_ROWS = 256
 
 
 class Unsupported(Exception):
@@ -202,12 +210,21 @@ class Network:
     output: str
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The outputs of ``x``'s rows, computed ``BLOCK_ROWS`` at a time."""
+        x = x.astype(np.float32, copy=False)
+        n = len(x)
+        padded = np.zeros((max(-(-n // BLOCK_ROWS), 1) * BLOCK_ROWS, *x.shape[1:]), np.float32)
+        padded[:n] = x
+        blocks = [self._forward(padded[i : i + BLOCK_ROWS]) for i in range(0, len(padded), BLOCK_ROWS)]
+        return np.concatenate(blocks)[:n]
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
         values: dict[str, np.ndarray] = {}
         pending = list(self.layers)
         while pending:  # a layer runs once the layers it takes from have
             ready = [layer for layer in pending if all(name in values for name in layer.inputs)]
             for layer in ready:
-                inputs = [values[name] for name in layer.inputs] if layer.inputs else [x.astype(np.float32, copy=False)]
+                inputs = [values[name] for name in layer.inputs] if layer.inputs else [x]
                 values[layer.name] = layer(*inputs)
             pending = [layer for layer in pending if layer.name not in values]
         return values[self.output]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from pyspark import SparkFiles, StorageLevel
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+from pyspark.util import inheritable_thread_target
 
 from energy_anomaly import catalog, tables
 from energy_anomaly.catalog import MODELS, SCORED_MODELS, SLOT_MINUTES
@@ -292,27 +294,33 @@ def score_and_replace(
             replaced,
             rows_match_by_construction=True,
         )
-        anomalies = tables.replace_counted(
-            to_anomalies(wide, households, flag_model, thresholds, version).where(replaced),
-            warehouse,
-            catalog.GOLD_ANOMALIES,
-            replaced,
-            rows_match_by_construction=True,
-        )
-        # A run that committed nothing is identified by the table's version as it stands.
-        scores_version = scores.version if scores.version is not None else tables.table_version(spark, scores.path)
-        monitoring = write_monitoring(
-            spark,
-            warehouse,
-            to_scores(wide, thresholds, version).where(replaced),
-            context.where(replaced),
-            households,
-            distributions=read_training_distributions(bundle_path),
-            model_version=version,
-            scores_version=scores_version,
-            start=start,
-            end=end,
-        )
+        # gold/anomalies and gold/monitoring both read the wide rows, cached by the scores' write,
+        # and write tables of their own: the driver plans and commits one while the other's jobs
+        # run (each is mostly driver work: Delta snapshots, planning, a commit).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            flagged = pool.submit(
+                inheritable_thread_target(spark)(tables.replace_counted),
+                to_anomalies(wide, households, flag_model, thresholds, version).where(replaced),
+                warehouse,
+                catalog.GOLD_ANOMALIES,
+                replaced,
+                rows_match_by_construction=True,
+            )
+            # A run that committed nothing is identified by the table's version as it stands.
+            scores_version = scores.version if scores.version is not None else tables.table_version(spark, scores.path)
+            monitoring = write_monitoring(
+                spark,
+                warehouse,
+                to_scores(wide, thresholds, version).where(replaced),
+                context.where(replaced),
+                households,
+                distributions=read_training_distributions(bundle_path),
+                model_version=version,
+                scores_version=scores_version,
+                start=start,
+                end=end,
+            )
+            anomalies = flagged.result()
     finally:
         wide.unpersist()
     return ScoreResult(
