@@ -42,7 +42,7 @@ ACTIVATIONS = {
     "linear": lambda x: x,
     "relu": lambda x: np.maximum(x, 0.0),
     "tanh": np.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "sigmoid": lambda x: 0.5 * (1.0 + np.tanh(0.5 * x)),  # 1 / (1 + e^-x), with no overflow
 }
 
 
@@ -124,8 +124,6 @@ class Layer:
         if self.kind == "Add":
             return sum(xs[1:], xs[0])
         if self.kind == "GlobalAveragePooling1D":
-            if c.get("keepdims") or c.get("data_format", "channels_last") != "channels_last":
-                raise Unsupported("GlobalAveragePooling1D settings")
             return xs[0].mean(axis=1)
         if self.kind == "UpSampling1D":
             return np.repeat(xs[0], _single(c["size"], "UpSampling1D size"), axis=1)
@@ -143,9 +141,13 @@ class Layer:
 
 def check_layer(kind: str, config: dict) -> None:
     """Refuses what ``Layer`` would compute differently from Keras."""
-    if kind in ("InputLayer", "Dropout", "Add", "GlobalAveragePooling1D"):
+    if kind in ("InputLayer", "Dropout", "Add"):
         return
-    if kind in ("UpSampling1D",):
+    if kind == "GlobalAveragePooling1D":
+        if config.get("keepdims") or config.get("data_format", "channels_last") != "channels_last":
+            raise Unsupported("GlobalAveragePooling1D keeping dimensions or channels first")
+        return
+    if kind == "UpSampling1D":
         _single(config["size"], "UpSampling1D size")
         return
     if kind == "MaxPooling1D":
