@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,13 +67,12 @@ def dense(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None) -> np.ndar
 
 
 def conv1d(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray | None, padding: str) -> np.ndarray:
-    """Stride 1, dilation 1, channels last: (n, length, in) -> (n, length', out)."""
+    """Stride 1, dilation 1, channels last, ``same`` or ``valid`` padding:
+    (n, length, in) -> (n, length', out)."""
     width = kernel.shape[0]
     if padding == "same":
         left = (width - 1) // 2
         x = np.pad(x, ((0, 0), (left, width - 1 - left), (0, 0)))
-    elif padding != "valid":
-        raise Unsupported(f"Conv1D padding {padding!r}")
     n, length, channels = x.shape
     steps = length - width + 1
     # Each output position's window, (n, steps, width, in), times the kernel as one matrix.
@@ -107,90 +107,71 @@ def lstm(
     return h
 
 
-@dataclass
-class Layer:
-    name: str
-    kind: str
-    config: dict
-    inputs: list[str]  # the names of the layers whose outputs it takes
-    weights: list[np.ndarray]
-
-    def __call__(self, *xs: np.ndarray) -> np.ndarray:
-        c, w = self.config, self.weights
-        if self.kind == "InputLayer":
-            return xs[0]
-        if self.kind == "Dropout":  # inactive when not training
-            return xs[0]
-        if self.kind == "Add":
-            return sum(xs[1:], xs[0])
-        if self.kind == "GlobalAveragePooling1D":
-            return xs[0].mean(axis=1)
-        if self.kind == "UpSampling1D":
-            return np.repeat(xs[0], _single(c["size"], "UpSampling1D size"), axis=1)
-        if self.kind == "MaxPooling1D":
-            return max_pool1d(xs[0], _single(c["pool_size"], "MaxPooling1D pool size"))
-        if self.kind == "Dense":
-            return _activation(c["activation"])(dense(xs[0], w[0], w[1] if c["use_bias"] else None))
-        if self.kind == "Conv1D":
-            return _activation(c["activation"])(conv1d(xs[0], w[0], w[1] if c["use_bias"] else None, c["padding"]))
-        if self.kind == "LSTM":
-            bias = w[2] if c["use_bias"] else None
-            return lstm(xs[0], w[0], w[1], bias, _activation(c["activation"]), _activation(c["recurrent_activation"]))
-        raise Unsupported(f"layer {self.kind}")
+# How many weight arrays a layer saves: with its bias, without.
+WEIGHTS = {"Dense": (2, 1), "Conv1D": (2, 1), "LSTM": (3, 2)}
 
 
-def check_layer(kind: str, config: dict) -> None:
-    """Refuses what ``Layer`` would compute differently from Keras."""
-    if kind in ("InputLayer", "Dropout", "Add"):
-        return
+def operation(kind: str, config: dict, weights: list[np.ndarray]) -> Callable[..., np.ndarray]:
+    """What a layer computes, from its saved settings and weights: read once, at load.
+    ``Unsupported`` for a layer or setting this module would compute differently from Keras."""
+    if kind in ("InputLayer", "Dropout"):  # Dropout is inactive when not training
+        return lambda x: x
+    if kind == "Add":
+        return lambda *xs: sum(xs[1:], xs[0])
     if kind == "GlobalAveragePooling1D":
         if config.get("keepdims") or config.get("data_format", "channels_last") != "channels_last":
             raise Unsupported("GlobalAveragePooling1D keeping dimensions or channels first")
-        return
+        return lambda x: x.mean(axis=1)
     if kind == "UpSampling1D":
-        _single(config["size"], "UpSampling1D size")
-        return
+        repeats = _single(config["size"], "UpSampling1D size")
+        return lambda x: np.repeat(x, repeats, axis=1)
     if kind == "MaxPooling1D":
         size = _single(config["pool_size"], "MaxPooling1D pool size")
         strides = config.get("strides")
         if config.get("padding") != "valid" or (strides is not None and _single(strides, "strides") != size):
             raise Unsupported("MaxPooling1D other than valid, strides = pool size")
-        return
+        return lambda x: max_pool1d(x, size)
     if kind == "Dense":
-        _activation(config["activation"])
-        return
+        activation = _activation(config["activation"])
+        kernel, bias = weights[0], weights[1] if config.get("use_bias", True) else None
+        return lambda x: activation(dense(x, kernel, bias))
     if kind == "Conv1D":
-        _activation(config["activation"])
+        activation = _activation(config["activation"])
+        padding = config.get("padding")
         plain = (
             _single(config.get("strides", 1), "strides") == 1
             and _single(config.get("dilation_rate", 1), "dilation") == 1
             and config.get("groups", 1) == 1
             and config.get("data_format", "channels_last") == "channels_last"
-            and config.get("padding") in ("same", "valid")
+            and padding in ("same", "valid")
         )
         if not plain:
             raise Unsupported("Conv1D other than stride 1, dilation 1, one group, channels last")
-        return
+        kernel, bias = weights[0], weights[1] if config.get("use_bias", True) else None
+        return lambda x: activation(conv1d(x, kernel, bias, padding))
     if kind == "LSTM":
-        _activation(config["activation"])
-        _activation(config["recurrent_activation"])
+        activation, gate = _activation(config["activation"]), _activation(config["recurrent_activation"])
         if config.get("return_sequences") or config.get("return_state") or config.get("go_backwards"):
             raise Unsupported("LSTM returning sequences or states, or going backwards")
         if config.get("stateful"):
             raise Unsupported("stateful LSTM")
-        return
+        kernel, recurrent, bias = weights[0], weights[1], weights[2] if config.get("use_bias", True) else None
+        return lambda x: lstm(x, kernel, recurrent, bias, activation, gate)
     raise Unsupported(f"layer {kind}")
 
 
+@dataclass
+class Layer:
+    name: str
+    inputs: list[str]  # the names of the layers whose outputs it takes; none: the model's input
+    run: Callable[..., np.ndarray]
+
+
 def _snake(kind: str) -> str:
-    """Keras' weight-file name of a layer class (``keras.src.utils.naming.to_snake_case``):
-    ``MaxPooling1D`` -> ``max_pooling1d``."""
+    """Keras' weight-file name of a layer class (``keras.src.utils.naming.to_snake_case``, written
+    out here: importing Keras is what this module avoids): ``MaxPooling1D`` -> ``max_pooling1d``."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", kind)
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-# How many weight arrays a layer saves: with its bias, without.
-WEIGHTS = {"Dense": (2, 1), "Conv1D": (2, 1), "LSTM": (3, 2)}
 
 
 def _sources(node) -> list[str]:
@@ -204,31 +185,44 @@ def _sources(node) -> list[str]:
     return []
 
 
+def _in_order(layers: list[Layer]) -> list[Layer]:
+    """The layers in an order that computes each one after the layers it takes from."""
+    ordered: list[Layer] = []
+    done: set[str] = set()
+    pending = list(layers)
+    while pending:
+        ready = [layer for layer in pending if all(name in done for name in layer.inputs)]
+        if not ready:
+            raise Unsupported("layers connected in a cycle, or to layers the file does not hold")
+        ordered += ready
+        done.update(layer.name for layer in ready)
+        pending = [layer for layer in pending if layer.name not in done]
+    return ordered
+
+
 @dataclass
 class Network:
-    """A functional Keras model's layers in the order they are computed."""
+    """A functional Keras model's layers, in the order they are computed."""
 
     layers: list[Layer]
     output: str
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The outputs of ``x``'s rows, computed ``BLOCK_ROWS`` at a time."""
+        """The outputs of ``x``'s rows, computed ``BLOCK_ROWS`` at a time (an empty ``x`` gives
+        an empty output)."""
         x = x.astype(np.float32, copy=False)
-        n = len(x)
-        padded = np.zeros((max(-(-n // BLOCK_ROWS), 1) * BLOCK_ROWS, *x.shape[1:]), np.float32)
-        padded[:n] = x
-        blocks = [self._forward(padded[i : i + BLOCK_ROWS]) for i in range(0, len(padded), BLOCK_ROWS)]
-        return np.concatenate(blocks)[:n]
+        blocks = []
+        for i in range(0, max(len(x), 1), BLOCK_ROWS):
+            block = x[i : i + BLOCK_ROWS]
+            if len(block) < BLOCK_ROWS:
+                block = np.concatenate([block, np.zeros((BLOCK_ROWS - len(block), *x.shape[1:]), np.float32)])
+            blocks.append(self._forward(block))
+        return np.concatenate(blocks)[: len(x)]
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
         values: dict[str, np.ndarray] = {}
-        pending = list(self.layers)
-        while pending:  # a layer runs once the layers it takes from have
-            ready = [layer for layer in pending if all(name in values for name in layer.inputs)]
-            for layer in ready:
-                inputs = [values[name] for name in layer.inputs] if layer.inputs else [x]
-                values[layer.name] = layer(*inputs)
-            pending = [layer for layer in pending if layer.name not in values]
+        for layer in self.layers:
+            values[layer.name] = layer.run(*[values[name] for name in layer.inputs]) if layer.inputs else layer.run(x)
         return values[self.output]
 
 
@@ -238,17 +232,14 @@ def load(path: str | Path) -> Network:
 
     with zipfile.ZipFile(path) as archive:
         config = json.loads(archive.read("config.json"))
-        if config.get("class_name") not in ("Functional", "Sequential"):
-            raise Unsupported(f"model class {config.get('class_name')}")
         model = config["config"]
+        inputs, outputs = _names(model.get("input_layers")), _names(model.get("output_layers"))
+        if config.get("class_name") != "Functional" or len(inputs) != 1 or len(outputs) != 1:
+            raise Unsupported("not a functional model with one input and one output")
+        layers, seen = [], {}
         with archive.open("model.weights.h5") as raw, h5py.File(raw, "r") as weights:
-            inputs, outputs = _names(model.get("input_layers")), _names(model.get("output_layers"))
-            if config["class_name"] != "Functional" or len(inputs) != 1 or len(outputs) != 1:
-                raise Unsupported("not a functional model with one input and one output")
-            layers, seen = [], {}
             for entry in model["layers"]:
                 kind, settings = entry["class_name"], entry["config"]
-                check_layer(kind, settings)
                 # The weight file names layers by class, numbered in the model's order.
                 count = seen.get(kind, 0)
                 seen[kind] = count + 1
@@ -260,14 +251,12 @@ def load(path: str | Path) -> Network:
                 if kind in WEIGHTS and len(arrays) != WEIGHTS[kind][0 if settings.get("use_bias", True) else 1]:
                     raise Unsupported(f"{settings['name']}: {len(arrays)} weight arrays under {stored}")
                 sources = [] if kind == "InputLayer" else _sources(entry.get("inbound_nodes", []))
-                layers.append(Layer(settings["name"], kind, settings, sources, arrays))
-    output = outputs[0]
-    names = {layer.name for layer in layers}
-    if output not in names or any(source not in names for layer in layers for source in layer.inputs):
-        raise Unsupported("layers connected in a way this module does not read")
-    if [layer.name for layer in layers if layer.kind == "InputLayer"] != inputs:
+                layers.append(Layer(settings["name"], sources, operation(kind, settings, arrays)))
+    if [layer.name for layer in layers if not layer.inputs] != inputs:
         raise Unsupported("input layers")
-    return Network(layers, output)
+    if outputs[0] not in {layer.name for layer in layers}:
+        raise Unsupported("output layer")
+    return Network(_in_order(layers), outputs[0])
 
 
 def _names(entries) -> list[str]:
