@@ -16,6 +16,8 @@ import math
 import os
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
@@ -118,6 +120,39 @@ def tasks_for(spark, rows: int, rows_per_task: int) -> int:
     beyond (pandas tasks whose rows are held in memory at once)."""
     slots = cores(spark)
     return slots * max(1, math.ceil(rows / (slots * rows_per_task)))
+
+
+MAX_PARTITION_BYTES = "spark.sql.files.maxPartitionBytes"
+BYTE_UNITS = {"": 1, "b": 1, "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+
+
+def byte_size(text: str) -> int:
+    """A Spark size setting ("128m", "134217728b", "1g") in bytes."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", text.lower())
+    if match is None:
+        raise ValueError(f"not a size: {text!r}")
+    return int(match.group(1)) * BYTE_UNITS[match.group(2)]
+
+
+def split_bytes(spark, total_bytes: int) -> int:
+    """The split size that reads ``total_bytes`` of splittable files in a multiple of the cores'
+    count of equal splits, none larger than ``spark.sql.files.maxPartitionBytes``. Spark's own
+    rule packs 300 MB into three 128 MB splits: two rounds on 2 cores, the second with one idle."""
+    largest = byte_size(spark.conf.get(MAX_PARTITION_BYTES))
+    splits = tasks_for(spark, total_bytes, largest)
+    return max(1, math.ceil(total_bytes / splits))
+
+
+@contextmanager
+def file_splits_per_core(spark, total_bytes: int) -> Iterator[None]:
+    """Within the block, file reads are split by ``split_bytes`` (the session's setting is put back
+    after). Spark sizes a scan's splits when the query runs: the block must hold the action."""
+    before = spark.conf.get(MAX_PARTITION_BYTES)
+    spark.conf.set(MAX_PARTITION_BYTES, str(split_bytes(spark, total_bytes)))
+    try:
+        yield
+    finally:
+        spark.conf.set(MAX_PARTITION_BYTES, before)
 
 
 def is_submitted() -> bool:

@@ -116,8 +116,11 @@ def test_a_slow_decline_stands_out_against_the_quarter_where_the_month_follows_i
     assert last["z91_log_scale"] < -1.5 and abs(last["z_log_scale"]) < 0.5
 
 
+@pytest.mark.parametrize("block", [None, 64])  # 64: 300 positions in five blocks and a part
 @pytest.mark.parametrize("window", [28, 91])
-def test_previous_days_quantiles_are_pandas_rolling_quantiles_of_the_days_before(window):
+def test_previous_days_quantiles_are_pandas_rolling_quantiles_of_the_days_before(window, block, monkeypatch):
+    if block:
+        monkeypatch.setattr("energy_anomaly.features.core.QUANTILE_BLOCK", block)
     rng = np.random.default_rng(5)
     values = rng.normal(size=(300, 3))
     values[rng.random(values.shape) < 0.2] = np.nan

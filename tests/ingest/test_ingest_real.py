@@ -253,3 +253,28 @@ def test_a_file_reingested_without_rejects_leaves_none_of_its_earlier_rejects(sp
     # A clean file with no rejects on record: nothing to delete, no commit.
     run_ingest(spark, warehouse, [str(clean)], None, 12.0)
     assert DeltaTable.forPath(spark, f"{warehouse}/bronze/quarantine").history().count() == versions + 1
+
+
+def test_a_small_drop_is_read_in_splits_that_fill_every_core(spark, tmp_path):
+    """Three 45 kB files under a 48 kB split limit: Spark alone makes 3 splits (two rounds on two
+    cores, one core idle in the second); within the block, a multiple of the cores, none larger."""
+    from energy_anomaly.session import MAX_PARTITION_BYTES, cores, file_splits_per_core
+
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"part{i}.csv"
+        path.write_text("".join(f"MAC{i:06d},2013-01-01 00:{n % 60:02d}:00.0000000,0.{n:04d}\n" for n in range(1_000)))
+        paths.append(str(path))
+    total = sum(Path(p).stat().st_size for p in paths)
+    before = spark.conf.get(MAX_PARTITION_BYTES)
+    spark.conf.set(MAX_PARTITION_BYTES, str(48 * 1024))
+    try:
+        assert spark.read.text(paths).rdd.getNumPartitions() == 3
+        with file_splits_per_core(spark, total):
+            splits = spark.read.text(paths).rdd.getNumPartitions()
+            largest = int(spark.conf.get(MAX_PARTITION_BYTES))
+        assert splits % cores(spark) == 0 and largest <= 48 * 1024
+        assert spark.conf.get(MAX_PARTITION_BYTES) == str(48 * 1024)
+        assert spark.read.text(paths).count() == 3_000
+    finally:
+        spark.conf.set(MAX_PARTITION_BYTES, before)

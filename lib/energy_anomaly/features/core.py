@@ -81,6 +81,7 @@ HISTORY_DEPENDENCE_DAYS = max(HISTORY_WINDOWS) + PROFILE_WINDOW + LEVEL_WINDOW
 STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
 # New rows computed on one grid: a window sort holds rows x 12 statistics x 91 days of doubles.
 CHUNK_ROWS = 10_000
+QUANTILE_BLOCK = 1_024  # positions whose windows previous_days_quantiles_at holds at once
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
 MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean profile moved this far
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
@@ -180,6 +181,24 @@ def previous_days_quantiles_at(
     The same order statistics and linear interpolation as pandas' ``rolling(window).quantile(q)
     .shift(1)``, computed for all the quantiles from one sort of every window, where pandas
     walks a skip list once per quantile and column."""
+    out = np.empty((len(quantiles), len(days), *grid.shape[2:]))
+    # A block of positions at a time: the windows, window x columns values a position, stay small
+    # enough for the allocator to reuse one block's memory for the next instead of mapping (and
+    # faulting in) fresh pages for an array of every position's windows.
+    for start in range(0, len(days), QUANTILE_BLOCK):
+        block = slice(start, start + QUANTILE_BLOCK)
+        out[:, block] = _window_quantiles(grid, households[block], days[block], window, min_periods, quantiles)
+    return out
+
+
+def _window_quantiles(
+    grid: np.ndarray,
+    households: np.ndarray,
+    days: np.ndarray,
+    window: int,
+    min_periods: int,
+    quantiles: tuple[float, ...],
+) -> np.ndarray:
     earlier_days = days[:, None] - np.arange(window, 0, -1)[None, :]  # (positions, window)
     windows = grid[households[:, None], np.maximum(earlier_days, 0)]  # (positions, window, columns)
     windows = np.where((earlier_days >= 0)[..., None], windows, np.nan)

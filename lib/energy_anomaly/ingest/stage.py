@@ -41,6 +41,7 @@ from energy_anomaly.ingest.parse import (
 )
 from energy_anomaly.ingest.sources import SourceFile, discover, glob_escaped, group_by_layout
 from energy_anomaly.periods import is_in
+from energy_anomaly.session import file_splits_per_core
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +236,10 @@ def run_ingest(
                 spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
             check_files_read(parsed, reading_files)
-            bronze_written = replace_bronze_readings(
-                select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
-            )
+            with file_splits_per_core(spark, sum(s.size for s in reading_sources)):
+                bronze_written = replace_bronze_readings(
+                    select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
+                )
             seen = lines.get
             quarantine = collected_quarantine(spark, seen, max_rejects_in_pass)
             if quarantine is None:
