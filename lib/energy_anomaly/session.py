@@ -16,8 +16,6 @@ import math
 import os
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from pyspark import SparkConf, SparkContext
@@ -137,22 +135,11 @@ def byte_size(text: str) -> int:
 def split_bytes(spark, total_bytes: int) -> int:
     """The split size that reads ``total_bytes`` of splittable files in a multiple of the cores'
     count of equal splits, none larger than ``spark.sql.files.maxPartitionBytes``. Spark's own
-    rule packs 300 MB into three 128 MB splits: two rounds on 2 cores, the second with one idle."""
+    rule packs 300 MB into three 128 MB splits: two rounds on 2 cores, the second with one idle.
+    Spark sizes a scan's splits when the query runs: the setting must hold through the action."""
     largest = byte_size(spark.conf.get(MAX_PARTITION_BYTES))
     splits = tasks_for(spark, total_bytes, largest)
     return max(1, math.ceil(total_bytes / splits))
-
-
-@contextmanager
-def file_splits_per_core(spark, total_bytes: int) -> Iterator[None]:
-    """Within the block, file reads are split by ``split_bytes`` (the session's setting is put back
-    after). Spark sizes a scan's splits when the query runs: the block must hold the action."""
-    before = spark.conf.get(MAX_PARTITION_BYTES)
-    spark.conf.set(MAX_PARTITION_BYTES, str(split_bytes(spark, total_bytes)))
-    try:
-        yield
-    finally:
-        spark.conf.set(MAX_PARTITION_BYTES, before)
 
 
 def is_submitted() -> bool:

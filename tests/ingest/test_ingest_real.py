@@ -258,7 +258,8 @@ def test_a_file_reingested_without_rejects_leaves_none_of_its_earlier_rejects(sp
 def test_a_small_drop_is_read_in_splits_that_fill_every_core(spark, tmp_path):
     """Three 45 kB files under a 48 kB split limit: Spark alone makes 3 splits (two rounds on two
     cores, one core idle in the second); within the block, a multiple of the cores, none larger."""
-    from energy_anomaly.session import MAX_PARTITION_BYTES, cores, file_splits_per_core
+    from energy_anomaly.session import MAX_PARTITION_BYTES, cores, split_bytes
+    from energy_anomaly.tables import session_conf
 
     paths = []
     for i in range(3):
@@ -270,7 +271,7 @@ def test_a_small_drop_is_read_in_splits_that_fill_every_core(spark, tmp_path):
     spark.conf.set(MAX_PARTITION_BYTES, str(48 * 1024))
     try:
         assert spark.read.text(paths).rdd.getNumPartitions() == 3
-        with file_splits_per_core(spark, total):
+        with session_conf(spark, MAX_PARTITION_BYTES, str(split_bytes(spark, total))):
             splits = spark.read.text(paths).rdd.getNumPartitions()
             largest = int(spark.conf.get(MAX_PARTITION_BYTES))
         assert splits % cores(spark) == 0 and largest <= 48 * 1024

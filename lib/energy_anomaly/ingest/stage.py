@@ -41,7 +41,7 @@ from energy_anomaly.ingest.parse import (
 )
 from energy_anomaly.ingest.sources import SourceFile, discover, glob_escaped, group_by_layout
 from energy_anomaly.periods import is_in
-from energy_anomaly.session import file_splits_per_core
+from energy_anomaly.session import MAX_PARTITION_BYTES, split_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -236,7 +236,8 @@ def run_ingest(
                 spark, reading_sources, max_kwh_per_halfhour, lines, max_rejects_in_pass, plausible_days
             )
             check_files_read(parsed, reading_files)
-            with file_splits_per_core(spark, sum(s.size for s in reading_sources)):
+            splits = str(split_bytes(spark, sum(s.size for s in reading_sources)))
+            with tables.session_conf(spark, MAX_PARTITION_BYTES, splits):
                 bronze_written = replace_bronze_readings(
                     select_readings(parsed), warehouse, reading_files, max_kwh_per_halfhour
                 )
