@@ -284,11 +284,12 @@ def score_and_replace(
     if rows is not None:
         n_groups = min(n_groups, tasks_for(spark, rows, ROWS_PER_TASK))
     wide = score_wide(context, shipped, start, end, n_groups).persist(StorageLevel.MEMORY_AND_DISK)
+    scored = to_scores(wide, thresholds, version).where(replaced)
     try:
         # The rows are filtered on ``replaced`` here (Spark hashes a long list of households),
         # so Delta's per-row check of the same condition, which would not, is off.
         scores = tables.replace_counted(
-            to_scores(wide, thresholds, version).where(replaced),
+            scored,
             warehouse,
             catalog.GOLD_SCORES,
             replaced,
@@ -311,7 +312,7 @@ def score_and_replace(
             monitoring = write_monitoring(
                 spark,
                 warehouse,
-                to_scores(wide, thresholds, version).where(replaced),
+                scored,
                 context.where(replaced),
                 households,
                 distributions=read_training_distributions(bundle_path),
