@@ -125,6 +125,25 @@ def test_distinct_rows_rebuilds_every_row_and_keeps_near_duplicates_apart():
     np.testing.assert_array_equal(distinct[inverse], x)
 
 
+def test_distinct_rows_groups_rows_whose_projections_collide_exactly_and_only_them():
+    """Rows an ulp apart in a small value project to the same number: they stay apart, each
+    grouped with its exact copies, and the other rows are still grouped (not one row each)."""
+    from energy_anomaly.models.autoencoder import distinct_rows
+
+    rng = np.random.default_rng(2)
+    base = rng.random((40, 48))
+    base[:, 0] = 1e6  # the projection's sum is dominated by it: an ulp of 1e-3 vanishes in it
+    base[:, 1] = 1e-3
+    near = base[:4].copy()
+    near[:, 1] = np.nextafter(near[:, 1], 1.0)
+    probe = np.random.default_rng(0).standard_normal(48)
+    assert np.array_equal(near @ probe, base[:4] @ probe)  # the collision this test is about
+    x = np.concatenate([base, near, base[::-1], near[::-1]])
+    distinct, inverse = distinct_rows(x)
+    assert len(distinct) == 44
+    np.testing.assert_array_equal(distinct[inverse], x)
+
+
 def test_autoencoder_score_reconstructs_each_distinct_profile_once_with_the_same_result(days):
     from energy_anomaly.models.autoencoder import ERROR_FLOOR
     from energy_anomaly.models.inputs import SPREAD_FLOOR, profile_matrix
