@@ -39,16 +39,26 @@ def with_duplicates_resolved(readings_df: DataFrame) -> DataFrame:
     zero width gives their max, min and count, and the first of them is kept. Spark sorts each
     household once for both steps, where a ``groupBy`` on (household, ts) builds a hash table of
     every reading before the window sorts them.
-    A conflict is ``max != min`` (bronze kWh is never null)."""
+    A conflict is ``max != min`` (bronze kWh is never null).
+
+    Rows that were resolved before may come with them (``n_source_rows`` and ``has_conflict``
+    columns: an update's neighbouring silver readings, sorted in with the new raw rows); a row
+    without them stands for one raw row."""
     by_time = household_window()
     same_ts = by_time.rangeBetween(0, 0)
+    conflict = F.max("kwh").over(same_ts) != F.min("kwh").over(same_ts)
+    if "n_source_rows" in readings_df.columns:
+        sources = F.sum("n_source_rows").over(same_ts)
+        conflict = conflict | F.max("has_conflict").over(same_ts)
+    else:
+        sources = F.count(F.lit(1)).over(same_ts)
     return (
         readings_df.select(
             "household_id",
             "ts",
             F.max("kwh").over(same_ts).alias("kwh"),
-            F.count(F.lit(1)).over(same_ts).cast("int").alias("n_source_rows"),
-            (F.max("kwh").over(same_ts) != F.min("kwh").over(same_ts)).alias("has_conflict"),
+            sources.cast("int").alias("n_source_rows"),
+            conflict.alias("has_conflict"),
             F.lag("ts").over(by_time).alias("previous_ts"),
         )
         .where(F.col("previous_ts").isNull() | (F.col("previous_ts") != F.col("ts")))

@@ -164,19 +164,19 @@ def regrid(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFr
         bronze.where(F.col("ts").between(F.lit(lowest), F.lit(highest)))  # lets Delta skip older files
         .join(F.broadcast(frame.select("household_id", "first", "last")), "household_id")
         .where(ts.between(F.col("first"), F.col("last")))
-        .select("household_id", "ts", "kwh")
         .transform(filter_on_grid)
-        .transform(with_duplicates_resolved)
+        .select("household_id", "ts", "kwh", F.lit(1).alias("n_source_rows"), F.lit(False).alias("has_conflict"))
     )
-    neighbours = neighbour_readings(spark, spans)
     between = (F.col("before").isNull() | (ts > F.col("before"))) & (F.col("after").isNull() | (ts < F.col("after")))
     grid = (
-        changed.unionByName(neighbours)
-        .transform(to_grid, max_gap_slots)
+        # The neighbouring readings go in with the raw rows (they lie outside first..last, so none
+        # is merged with one): one shuffle and one sort serve the deduplication and the grid.
+        changed.unionByName(neighbour_readings(spark, spans))
+        .transform(with_duplicates_resolved)
+        .transform(to_grid, max_gap_slots)  # comes out sorted by (household_id, ts): no second sort
         .join(F.broadcast(frame.select("household_id", "before", "after")), "household_id")
         .where(between)
         .select(*catalog.SILVER_READINGS.schema.fieldNames())
-        .sortWithinPartitions("household_id", "ts")
     )
     return _replace(spark, grid, warehouse, catalog.SILVER_READINGS, slots_between(spans))
 
