@@ -104,3 +104,29 @@ def test_complete_day_total(spark):
     daily = to_daily(clean(spark.createDataFrame(rows, BRONZE_DDL))).first()
     assert (daily.n_observed, daily.n_imputed, daily.is_complete) == (47, 1, True)
     assert daily.daily_kwh == pytest.approx(12.0)
+
+
+def test_readings_resolved_before_keep_their_counts_among_raw_rows(spark):
+    """An update's neighbouring silver readings go through the deduplication with the raw rows:
+    each keeps the raw rows it stood for and its conflict, and raw rows count as before."""
+    rows = spark.createDataFrame(
+        [
+            ("A", t(0, 0), 1.0, 3, True),  # resolved before: 3 raw rows, two values
+            ("A", t(0, 30), 2.0, 1, False),
+            ("A", t(0, 30), 2.0, 1, False),
+            ("A", t(1, 0), 2.0, 1, False),
+            ("A", t(1, 0), 4.0, 1, False),
+            ("A", t(1, 30), 0.5, 2, False),  # resolved before, no conflict
+        ],
+        "household_id STRING, ts TIMESTAMP, kwh DOUBLE, n_source_rows INT, has_conflict BOOLEAN",
+    )
+    expected = spark.createDataFrame(
+        [
+            ("A", t(0, 0), 1.0, 3, True),
+            ("A", t(0, 30), 2.0, 2, False),
+            ("A", t(1, 0), 4.0, 2, True),
+            ("A", t(1, 30), 0.5, 2, False),
+        ],
+        "household_id STRING, ts TIMESTAMP, kwh DOUBLE, n_source_rows INT, has_conflict BOOLEAN",
+    )
+    assertDataFrameEqual(rows.transform(with_duplicates_resolved), expected)
