@@ -267,9 +267,7 @@ def test_a_small_drop_is_read_in_splits_that_fill_every_core(spark, tmp_path):
         path.write_text("".join(f"MAC{i:06d},2013-01-01 00:{n % 60:02d}:00.0000000,0.{n:04d}\n" for n in range(1_000)))
         paths.append(str(path))
     total = sum(Path(p).stat().st_size for p in paths)
-    before = spark.conf.get(MAX_PARTITION_BYTES)
-    spark.conf.set(MAX_PARTITION_BYTES, str(48 * 1024))
-    try:
+    with session_conf(spark, MAX_PARTITION_BYTES, str(48 * 1024)):
         assert spark.read.text(paths).rdd.getNumPartitions() == 3
         with session_conf(spark, MAX_PARTITION_BYTES, str(split_bytes(spark, total))):
             splits = spark.read.text(paths).rdd.getNumPartitions()
@@ -277,5 +275,3 @@ def test_a_small_drop_is_read_in_splits_that_fill_every_core(spark, tmp_path):
         assert splits % cores(spark) == 0 and largest <= 48 * 1024
         assert spark.conf.get(MAX_PARTITION_BYTES) == str(48 * 1024)
         assert spark.read.text(paths).count() == 3_000
-    finally:
-        spark.conf.set(MAX_PARTITION_BYTES, before)

@@ -46,7 +46,8 @@ def with_duplicates_resolved(readings_df: DataFrame) -> DataFrame:
     without them stands for one raw row."""
     by_time = household_window()
     same_ts = by_time.rangeBetween(0, 0)
-    conflict = F.max("kwh").over(same_ts) != F.min("kwh").over(same_ts)
+    highest = F.max("kwh").over(same_ts)
+    conflict = highest != F.min("kwh").over(same_ts)
     if "n_source_rows" in readings_df.columns:
         sources = F.sum("n_source_rows").over(same_ts)
         conflict = conflict | F.max("has_conflict").over(same_ts)
@@ -56,7 +57,7 @@ def with_duplicates_resolved(readings_df: DataFrame) -> DataFrame:
         readings_df.select(
             "household_id",
             "ts",
-            F.max("kwh").over(same_ts).alias("kwh"),
+            highest.alias("kwh"),
             sources.cast("int").alias("n_source_rows"),
             conflict.alias("has_conflict"),
             F.lag("ts").over(by_time).alias("previous_ts"),
