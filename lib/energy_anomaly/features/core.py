@@ -83,6 +83,7 @@ STORED_HISTORY_DAYS = max(HISTORY_WINDOWS)
 CHUNK_ROWS = 10_000
 QUANTILE_BLOCK = 1_024  # positions whose windows previous_days_quantiles_at holds at once
 HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile", *RELATIVE_STATS)
+NEW_COLUMNS = ("household_id", "day", "is_complete", "kwh")  # what a new silver/daily row brings
 MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean profile moved this far
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
 
@@ -246,16 +247,25 @@ def continued_features(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame
     parts = list(batches)
     if not parts:  # a partition no household hashed to
         return
-    rows = pd.concat(parts, ignore_index=True)
-    new = ~rows["is_history"].to_numpy(bool)
-    sizes = rows[new].groupby("household_id", sort=False).size()
+    rows = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    household = rows["household_id"]
+    is_history = rows["is_history"].to_numpy(bool)
+    new_households = household[~is_history]
+    sizes = new_households.groupby(new_households, sort=False).size()
     if sizes.empty:
         return
     chunk = pd.Series((sizes.cumsum().to_numpy() - 1) // CHUNK_ROWS, index=sizes.index)
-    rows = rows[rows["household_id"].isin(sizes.index)]  # households with history only have nothing new
-    for _, part in rows.groupby(rows["household_id"].map(chunk), sort=False):
-        stored = part["is_history"].to_numpy(bool)
-        yield household_features(part[~stored], history=part[stored])
+    # The union's frame is mostly the other side's nulls: each chunk's rows are taken once, new
+    # and stored apart, with only the columns each side reads. Households with history only
+    # have no chunk (NaN), which groupby leaves out.
+    new_columns = [rows.columns.get_loc(name) for name in NEW_COLUMNS]
+    stored_columns = [rows.columns.get_loc(name) for name in HISTORY_COLUMNS]
+    chunks = household.map(chunk)
+    for positions in chunks.groupby(chunks, sort=False).indices.values():
+        stored = is_history[positions]
+        yield household_features(
+            rows.iloc[positions[~stored], new_columns], history=rows.iloc[positions[stored], stored_columns]
+        )
 
 
 def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from energy_anomaly import catalog, tables
 from energy_anomaly.calendar import is_weekend, season
 from energy_anomaly.config import local_path
 from energy_anomaly.errors import InputFileError
-from energy_anomaly.features.core import HISTORY_COLUMNS, continued_features, household_features
+from energy_anomaly.features.core import HISTORY_COLUMNS, NEW_COLUMNS, continued_features, household_features
 from energy_anomaly.periods import month_of
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def with_continued_features(daily_df: DataFrame, history_df: DataFrame, partitio
 
     The count is the caller's: left to adaptive execution, a day's 5,550 households became 3
     partitions, i.e. two rounds of Python tasks on 2 cores."""
-    new = daily_df.select("household_id", "day", "is_complete", "kwh", F.lit(False).alias("is_history"))
+    new = daily_df.select(*NEW_COLUMNS, F.lit(False).alias("is_history"))
     stored = history_df.select(*HISTORY_COLUMNS, F.lit(True).alias("is_history"))
     return (
         new.unionByName(stored, allowMissingColumns=True)
