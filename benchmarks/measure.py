@@ -29,21 +29,34 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
+def _executable(pid: int) -> str:
+    try:
+        return os.readlink(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
 def tree_rss_by_kind(root: int) -> dict[str, int]:
     """Resident memory of the process tree split into ``jvm`` (java) and ``python`` (everything
-    else: the driver, Spark's Python workers with TensorFlow)."""
-    tree, totals, stack = _children(), {"jvm": 0, "python": 0}, [root]
+    else: the driver, Spark's Python workers with TensorFlow).
+
+    A JVM's child that still runs the JVM's executable is a process it is starting (Hadoop's
+    shell commands, through ``jspawnhelper``) before its ``exec``: it shares the JVM's memory,
+    and its resident size, the JVM's, is not counted again."""
+    tree, totals, stack = _children(), {"jvm": 0, "python": 0}, [(root, "")]
     while stack:
-        pid = stack.pop()
-        stack.extend(tree.get(pid, []))
+        pid, parent_executable = stack.pop()
+        executable = _executable(pid)
+        stack.extend((child, executable) for child in tree.get(pid, []))
+        is_jvm = os.path.basename(executable) == "java"
+        if is_jvm and executable == parent_executable:
+            continue
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 rss = int(handle.read().split()[1]) * PAGE
-            with open(f"/proc/{pid}/comm") as handle:
-                kind = "jvm" if handle.read().strip() == "java" else "python"
         except OSError:
             continue
-        totals[kind] += rss
+        totals["jvm" if is_jvm else "python"] += rss
     return totals
 
 
