@@ -29,27 +29,31 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def _executable(pid: int) -> str:
+def _program(pid: int) -> tuple[str, bytes]:
+    """(executable, command line) of a process: what it runs."""
     try:
-        return os.readlink(f"/proc/{pid}/exe")
+        executable = os.readlink(f"/proc/{pid}/exe")
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return executable, handle.read()
     except OSError:
-        return ""
+        return "", b""
 
 
 def tree_rss_by_kind(root: int) -> dict[str, int]:
     """Resident memory of the process tree split into ``jvm`` (java) and ``python`` (everything
     else: the driver, Spark's Python workers with TensorFlow).
 
-    A JVM's child that still runs the JVM's executable is a process it is starting (Hadoop's
-    shell commands, through ``jspawnhelper``) before its ``exec``: it shares the JVM's memory,
-    and its resident size, the JVM's, is not counted again."""
-    tree, totals, stack = _children(), {"jvm": 0, "python": 0}, [(root, "")]
+    A JVM's child that still runs the JVM's program, command line and all, is a process it is
+    starting (Hadoop's shell commands, through ``jspawnhelper``) before its ``exec``: it shares
+    the JVM's memory, and its resident size, the JVM's, is not counted again. A JVM the JVM
+    starts (a standalone worker's executor) has a command line of its own and is counted."""
+    tree, totals, stack = _children(), {"jvm": 0, "python": 0}, [(root, ("", b""))]
     while stack:
-        pid, parent_executable = stack.pop()
-        executable = _executable(pid)
-        stack.extend((child, executable) for child in tree.get(pid, []))
-        is_jvm = os.path.basename(executable) == "java"
-        if is_jvm and executable == parent_executable:
+        pid, parent_program = stack.pop()
+        program = _program(pid)
+        stack.extend((child, program) for child in tree.get(pid, []))
+        is_jvm = os.path.basename(program[0]) == "java"
+        if is_jvm and program == parent_program:
             continue
         try:
             with open(f"/proc/{pid}/statm") as handle:
