@@ -186,14 +186,14 @@ class ConnectServer:
 
     def __enter__(self) -> "ConnectServer":
         from energy_anomaly.config import SparkConfig
-        from energy_anomaly.session import JOB_CONF, delta_jar_conf
+        from energy_anomaly.session import JOB_CONF, SERVER_ONLY_CONF, delta_jar_conf
 
         self.work_dir.mkdir(parents=True, exist_ok=True)
         port = free_port()
         self.url = f"sc://127.0.0.1:{port}"
         conf = {
             **delta_jar_conf(SparkConfig().delta_package),
-            **{key: JOB_CONF[key] for key in ("spark.sql.extensions", "spark.sql.catalog.spark_catalog")},
+            **{key: JOB_CONF[key] for key in SERVER_ONLY_CONF},
             "spark.connect.grpc.binding.address": "127.0.0.1",
             "spark.connect.grpc.binding.port": str(port),
             "spark.ui.enabled": "false",

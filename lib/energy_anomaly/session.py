@@ -77,11 +77,16 @@ JOB_CONF = {
     # Delta keeps min/max of strings to this many characters: file URIs share long prefixes (the
     # landing folder), and bronze skips files by source_file (32 by default).
     "spark.databricks.io.skipping.stringPrefixLength": "256",
+    # Generated code is compiled once per distinct plan and kept in an LRU cache of 100 classes by
+    # default; one run of the pipeline generates ~450. A session that runs the same plans again (the
+    # update stream's batches, a notebook, the tests' shared session) went round the cache and
+    # compiled, loaded and JIT-compiled every class anew each time. Static: set when Spark starts.
+    "spark.sql.codegen.cache.maxEntries": "2000",
 }
 
 
 # Static settings a Spark Connect client cannot set: the server is started with them.
-SERVER_ONLY_CONF = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog")
+SERVER_ONLY_CONF = ("spark.sql.extensions", "spark.sql.catalog.spark_catalog", "spark.sql.codegen.cache.maxEntries")
 # What a client may set on its session: Spark SQL's and Delta's runtime settings.
 SESSION_CONF_PREFIXES = ("spark.sql.", "spark.databricks.")
 
