@@ -77,10 +77,10 @@ JOB_CONF = {
     # Delta keeps min/max of strings to this many characters: file URIs share long prefixes (the
     # landing folder), and bronze skips files by source_file (32 by default).
     "spark.databricks.io.skipping.stringPrefixLength": "256",
-    # Generated code is compiled once per distinct plan and kept in an LRU cache of 100 classes by
-    # default; one run of the pipeline generates ~450. A session that runs the same plans again (the
-    # update stream's batches, a notebook, the tests' shared session) went round the cache and
-    # compiled, loaded and JIT-compiled every class anew each time. Static: set when Spark starts.
+    # Spark compiles the code it generates for a plan and keeps it in an LRU cache, 100 classes by
+    # default; one run of the pipeline generates ~450. With 100, a session that runs the same plans
+    # again (the update stream's batches, a notebook, the tests' shared session) would compile,
+    # load and JIT-compile every class anew each time. Static: set when Spark starts.
     "spark.sql.codegen.cache.maxEntries": "2000",
 }
 
