@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import fcntl
 import os
+import pickle
+import shutil
 from pathlib import Path
 
 import pytest
@@ -81,14 +85,36 @@ def shared_lcl() -> Path:
 @pytest.fixture(scope="session")
 def scored(spark, tmp_path_factory):
     """ingest -> clean -> features -> train -> score on 4 real households of the sample (shared by
-    the scoring and evaluation tests: training is the slow part)."""
+    the scoring and evaluation tests: training is the slow part).
+
+    Under ``./bootstrap test`` it is built once for both test processes, in the folder they share,
+    and each process gets its own copy (several tests write into it): the second process would
+    otherwise spend its minutes building the same tables beside the first."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build_scored(spark, str(tmp_path_factory.mktemp("pipeline") / "warehouse"))
+    shared = tmp_path_factory.getbasetemp().parent
+    built = shared / "scored"
+    with open(shared / "scored.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other process waits while the first one builds
+        if not (built / "results.pickle").is_file():
+            shutil.rmtree(built, ignore_errors=True)  # what a failed build in the other process left
+            results = build_scored(spark, str(built / "warehouse"))
+            (built / "results.pickle").write_bytes(pickle.dumps(results[1:]))
+    trained, result = pickle.loads((built / "results.pickle").read_bytes())
+    warehouse = tmp_path_factory.mktemp("pipeline") / "warehouse"
+    shutil.copytree(built / "warehouse", warehouse)
+    # The bundle's path is the one absolute path in it (Delta's logs name their files relatively).
+    moved = str(warehouse / Path(trained.path).relative_to(built / "warehouse"))
+    return str(warehouse), dataclasses.replace(trained, path=moved), result
+
+
+def build_scored(spark, warehouse: str) -> tuple:
     from energy_anomaly.clean.stage import run_clean
     from energy_anomaly.features.stage import run_features
     from energy_anomaly.ingest.stage import run_ingest
     from energy_anomaly.scoring.stage import run_score
     from energy_anomaly.training.stage import run_train
 
-    warehouse = str(tmp_path_factory.mktemp("pipeline") / "warehouse")
     files = [str(SAMPLE_DIR / "halfhourly_2013" / f"MAC00000{i}.csv.gz") for i in (2, 3, 4, 5)]
     run_ingest(spark, warehouse, files, [str(SAMPLE_DIR / "informations_households.csv.gz")], 12.0)
     run_clean(spark, warehouse, 4)
