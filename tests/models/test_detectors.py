@@ -188,3 +188,25 @@ def test_a_forest_trained_before_shift_gain_reads_only_its_own_columns(days):
     assert former.model.n_features_in_ == len(FORMER_IF_FEATURES)
     scores = former.score(test.drop(columns="shift_gain_28"))  # a warehouse featurised before it
     assert np.isfinite(scores).all()
+
+
+def test_early_stopping_counts_relative_improvements_and_keeps_the_lowest_epoch():
+    from energy_anomaly.models.keras_runtime import MIN_IMPROVEMENT, _early_stopping, keras
+
+    k = keras()
+    model = k.Sequential([k.Input((2,)), k.layers.Dense(1)])
+    model.stop_training = False
+    stop = _early_stopping(k, patience=2)
+    stop.set_model(model)
+    stop.on_train_begin()
+    # Epochs 2 and 3 are lower than any before, by less than MIN_IMPROVEMENT of the best: no progress.
+    losses = [1.0, 0.9, 0.9 * (1 - MIN_IMPROVEMENT / 2), 0.9 * (1 - MIN_IMPROVEMENT * 0.9)]
+    stopped = []
+    for epoch, loss in enumerate(losses):
+        model.set_weights([np.full((2, 1), float(epoch)), np.zeros(1)])
+        stop.on_epoch_end(epoch, {"val_loss": loss})
+        stopped.append(bool(model.stop_training))
+    assert stopped == [False, False, False, True]
+    model.set_weights([np.full((2, 1), 9.0), np.zeros(1)])
+    stop.on_train_end()
+    assert model.get_weights()[0][0, 0] == 3.0  # the lowest validation loss, though not "progress"

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, SPREAD_FLOOR, profile_matrix, windows_of
-from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
+from energy_anomaly.models.keras_runtime import KerasDetector, compile_for_training, infer, keras
 
 EPS = 1e-6
 ERROR_FLOOR = 1e-4
@@ -57,7 +57,7 @@ def build(filters: int = 16, latent_channels: int = 2, dropout: float = 0.1):
     x = k.layers.UpSampling1D(2)(x)
     outputs = k.layers.Conv1D(1, 5, padding="same")(x)
     model = k.Model(inputs, outputs, name="conv1d_autoencoder")
-    model.compile(optimizer=k.optimizers.Adam(1e-3), loss="mse")
+    compile_for_training(model)
     return model
 
 

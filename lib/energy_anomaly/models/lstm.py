@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from energy_anomaly.models.inputs import HISTORY_DAYS, SLOTS, SPREAD_FLOOR, profile_matrix, windows_of
-from energy_anomaly.models.keras_runtime import KerasDetector, infer, keras
+from energy_anomaly.models.keras_runtime import KerasDetector, compile_for_training, infer, keras
 
 DISPERSION_FLOOR = 1e-3
 TEXTURE_FLOOR = 1e-2
@@ -69,7 +69,7 @@ def build(units: int = 48, dropout: float = 0.1):
     window_mean = k.layers.GlobalAveragePooling1D()(inputs)  # mean over the 7 days, per slot
     outputs = k.layers.Add()([window_mean, correction])
     model = k.Model(inputs, outputs, name="lstm_forecaster")
-    model.compile(optimizer=k.optimizers.Adam(1e-3), loss="mse")
+    compile_for_training(model)
     return model
 
 

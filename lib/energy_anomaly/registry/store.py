@@ -155,7 +155,7 @@ class Registry:
 
     def log_training(self, metadata: dict, features_version: int | None) -> None:
         """The sample per stratum, per-epoch losses and lineage, on the active run."""
-        from energy_anomaly.models.keras_runtime import VALIDATION_SPLIT, KerasDetector
+        from energy_anomaly.models.keras_runtime import MIN_IMPROVEMENT, VALIDATION_SPLIT, KerasDetector
 
         keras_settings = KerasDetector()
         with self.timed():
@@ -165,6 +165,7 @@ class Registry:
                     "gold_features_delta_version": str(features_version),
                     "keras.batch_size": keras_settings.batch_size,
                     "keras.patience": keras_settings.patience,
+                    "keras.min_improvement": MIN_IMPROVEMENT,
                     "keras.validation_split": VALIDATION_SPLIT,
                     "isolation_forest.n_estimators": metadata["isolation_forest"]["n_estimators"],
                     "isolation_forest.max_samples": metadata["isolation_forest"]["max_samples"],
