@@ -37,6 +37,7 @@ RELATIVE_STATS = (
     "profile_corr_28",
     "profile_dist_28",
     "log_scale",
+    "shift_gain_28",
 )
 RELATIVE_FEATURES = tuple(f"z_{name}" for name in RELATIVE_STATS)
 # Scale statistics also against the previous 91 days alone (features.core: a slow change).

@@ -58,6 +58,17 @@ def test_a_day_lived_hours_off_the_household_s_clock_gains_from_shifting():
     assert np.isnan(f.iloc[3]["shift_gain_28"])  # no 28-day profile yet
 
 
+def test_a_time_shift_counts_against_how_often_the_household_s_days_shift():
+    rng = np.random.default_rng(4)
+    regular = [(i, SHAPE * rng.uniform(0.95, 1.05)) for i in range(91)]
+    irregular = [(i, np.roll(SHAPE, int(rng.integers(-4, 5))) * rng.uniform(0.95, 1.05)) for i in range(91)]
+    late = (91, np.roll(SHAPE, 6))  # 3 hours late
+    steady, erratic = (household_features(daily(days + [late])).iloc[-1] for days in (regular, irregular))
+    assert steady["shift_gain_28"] > 0.3 and erratic["shift_gain_28"] > 0.1
+    # The same late day is far outside the regular household's habits, within the erratic one's.
+    assert steady["z_shift_gain_28"] > 10 and abs(erratic["z_shift_gain_28"]) < 0.25 * steady["z_shift_gain_28"]
+
+
 def test_longest_repeat_runs():
     x = np.array([[1.0] * 5 + list(range(43))])
     assert longest_repeat(x)[0] == 5

@@ -24,6 +24,7 @@ from a running sum carried along the series.
 | ``roughness`` | mean absolute step between consecutive half-hours / the day's mean (shuffled or flattened days) |
 | ``log_scale`` | median of the 48 log((``profile`` + 0.1) / (28-day mean profile + 0.1)): scale at each time of day |
 | ``z_<stat>`` | the statistic against the household's own history: (x - median) / robust spread |
+| ``z_shift_gain_28`` | the time shift's gain against the household's usual gains (irregular timing is usual) |
 | ``z91_log_base``, ``z91_log_scale`` | the same against the previous 91 days alone (a slow change) |
 
 The ``z_`` features make one day comparable across households: a flat-profile household's normal
@@ -106,6 +107,7 @@ RELATIVE_FLOORS = {
     "profile_corr_28": 0.05,
     "profile_dist_28": 0.05,
     "log_scale": 0.05,
+    "shift_gain_28": 0.02,
 }
 assert tuple(RELATIVE_FLOORS) == RELATIVE_STATS, "catalog.RELATIVE_STATS names the floored statistics, in order"
 assert LONG_MEMORY_FEATURES == tuple(f"z91_{name}" for name in LONG_MEMORY_STATS)
