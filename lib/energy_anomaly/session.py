@@ -233,9 +233,24 @@ def build_session(spark_config: SparkConfig, jvm_cache_for: str | None = None) -
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    quiet_loggers(spark)
     if "spark.jars.packages" in settings:
         remember_jars(spark, spark_config.delta_package)
     return spark
+
+
+# Loggers whose warnings repeat without telling the user anything to do. Parquet's MemoryManager
+# warns each time a task opens a writer while others are open (a partitioned write opens one per
+# partition): dozens of "Scaling row group sizes" lines per clean, drowning the stage's progress.
+QUIET_LOGGERS = ("org.apache.parquet.hadoop.MemoryManager",)
+
+
+def quiet_loggers(spark: SparkSession) -> None:
+    """Sets ``QUIET_LOGGERS`` to ERROR in the driver's JVM (the executors' too in local mode)."""
+    jvm = spark.sparkContext._jvm
+    error = jvm.org.apache.logging.log4j.Level.ERROR
+    for name in QUIET_LOGGERS:
+        jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(name, error)
 
 
 def with_jvm_cache(settings: dict[str, str], command: str, delta_package: str) -> None:
