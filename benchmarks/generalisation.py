@@ -7,7 +7,8 @@ Runs ``energy-anomaly protocol --seed N`` for each seed (each its own process an
 ``--root``; ``--reuse`` keeps a seed's finished warehouse), then prints, from the scores and labels:
 - the headline: the ensemble's AUC-ROC and AUC-PR, mean over the seeds, with a 95 % interval from
   resampling households (``evaluation.generalisation``);
-- per anomaly type: the held-out AUC-ROC of leave-one-type-out (the configuration chosen on the
+- per anomaly type: its labelled days and the households they are in (summed over seeds: what
+  each figure rests on), the held-out AUC-ROC of leave-one-type-out (the configuration chosen on the
   other types' labels), the ensemble's AUC-ROC with its interval, the best single detector, and
   the ensemble's gap to it;
 - per anomaly type, the share of its days the ensemble flags at its operating threshold;
@@ -93,6 +94,22 @@ def context_lines(pooled: pd.DataFrame) -> list[str]:
     return lines
 
 
+def labelled_evidence(runs: list[pd.DataFrame]) -> dict[str, str]:
+    """Per type (and overall), its labelled test days and the households they are in, summed over
+    the runs. A 14-28 day drift is one household's: its AUC rests on as many drifts as households,
+    and resampling households cannot show how another drift would have ranked."""
+    labelled = pd.concat(
+        [
+            run.loc[run["anomaly_type"].notna(), ["household_id", "anomaly_type"]].assign(run=i)
+            for i, run in enumerate(runs)
+        ]
+    )
+    out = {g.OVERALL: f"{len(labelled):,} ({labelled[['run', 'household_id']].drop_duplicates().shape[0]:,})"}
+    for kind, rows in labelled.groupby("anomaly_type"):
+        out[kind] = f"{len(rows):,} ({rows[['run', 'household_id']].drop_duplicates().shape[0]:,})"
+    return out
+
+
 def interval(row) -> str:
     return f"{row.value:.3f} [{row.low:.3f}, {row.high:.3f}]"
 
@@ -137,8 +154,12 @@ def main() -> None:
     for run in runs:
         for h in g.leave_one_type_out(run):
             held.setdefault(h.anomaly_type, []).append(h)
-    print("\n| type | held out (LOTO) | chosen on the other types | ensemble [95 %] | best single | gap |")
-    print("| --- | ---: | --- | ---: | --- | ---: |")
+    evidence = labelled_evidence(runs)
+    print(
+        "\n| type | days (households) | held out (LOTO) | chosen on the other types | ensemble [95 %] "
+        "| best single | gap |"
+    )
+    print("| --- | ---: | ---: | --- | ---: | --- | ---: |")
     worst_gap = 0.0
     for kind in [g.OVERALL, *types]:
         key = f"auc_roc:{kind}"
@@ -151,7 +172,10 @@ def main() -> None:
         else:
             loto = f"{np.mean([h.auc_roc for h in held[kind]]):.3f}"
             chosen = ", ".join(sorted({h.chosen for h in held[kind]}))
-        print(f"| {kind} | {loto} | {chosen} | {interval(ens.loc[key])} | {best_model} {best:.3f} | {gap:+.3f} |")
+        print(
+            f"| {kind} | {evidence[kind]} | {loto} | {chosen} | {interval(ens.loc[key])} | {best_model} {best:.3f} "
+            f"| {gap:+.3f} |"
+        )
     print(f"\nensemble vs best single detector, worst gap over overall and the types: {worst_gap:+.3f}")
     folds = pd.Series([h.chosen for hs in held.values() for h in hs]).value_counts()
     print(
