@@ -103,14 +103,22 @@ def inject_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def inject_command(args, config: Config) -> int:
+def anomaly_types(text: str) -> tuple[str, ...]:
+    """``--types``: a comma-separated subset of the injector's catalogue, checked."""
     from energy_anomaly.errors import EnergyAnomalyError
     from energy_anomaly.synth.anomalies import ANOMALY_TYPES
 
-    types = tuple(t.strip() for t in args.types.split(",") if t.strip())
+    types = tuple(t.strip() for t in text.split(",") if t.strip())
     unknown = sorted(set(types) - set(ANOMALY_TYPES))
     if unknown or not types:
         raise EnergyAnomalyError(f"unknown anomaly types {unknown}; choose from {', '.join(ANOMALY_TYPES)}")
+    return types
+
+
+def inject_command(args, config: Config) -> int:
+    from energy_anomaly.errors import EnergyAnomalyError
+
+    types = anomaly_types(args.types)
     if not 0 < args.rate <= 1 or args.start > args.end:
         raise EnergyAnomalyError("--rate must be in (0, 1] and --start not after --end")
     inject(

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from energy_anomaly.commands.common import parse_date, production_bundle, sample_path, session
-from energy_anomaly.commands.data import clean, ingest, inject
+from energy_anomaly.commands.data import anomaly_types, clean, ingest, inject
 from energy_anomaly.commands.models import evaluate, features, score, train
 from energy_anomaly.commands.progress import Progress, print_json
 from energy_anomaly.config import Config
@@ -116,19 +116,31 @@ def protocol_args(parser: argparse.ArgumentParser) -> None:
         default=PROTOCOL_SEED,
         help=f"seed of the injection and of training (default {PROTOCOL_SEED}; the README reports 42, 7 and 123)",
     )
+    parser.add_argument(
+        "--types",
+        help="inject only these anomaly types (comma-separated; default every type, balanced by labelled days)",
+    )
 
 
 def protocol_command(args, config: Config) -> int:
     inputs = args.input or [sample_path(config, "halfhourly_2013")]
     households = args.households or [sample_path(config, "informations_households.csv.gz")]
-    protocol(config, inputs, households, args.work_dir, seed=args.seed)
+    types = anomaly_types(args.types) if args.types is not None else None
+    protocol(config, inputs, households, args.work_dir, seed=args.seed, types=types)
     return 0
 
 
 def protocol(
-    config: Config, inputs: list[str], households: list[str], work_dir: str | None, *, seed: int = PROTOCOL_SEED
+    config: Config,
+    inputs: list[str],
+    households: list[str],
+    work_dir: str | None,
+    *,
+    seed: int = PROTOCOL_SEED,
+    types: tuple[str, ...] | None = None,
 ) -> Path:
-    """Inject the test period of every input, then run the pipeline on the injected copies and evaluate."""
+    """Inject the test period of every input (``types``: the injector's catalogue when None), then
+    run the pipeline on the injected copies and evaluate."""
     work = Path(work_dir or Path(config.warehouse) / "protocol")
     train_start, train_end = _configured(config.train, PROTOCOL_TRAIN)
     start, end = _configured(config.score, PROTOCOL_TEST)
@@ -136,7 +148,7 @@ def protocol(
         raise EnergyAnomalyError(f"the test period starts {start}, inside the training period (ends {train_end})")
     print(
         f"protocol: train {train_start}..{train_end}, test {start}..{end}, {PROTOCOL_RATE:.0%} of test "
-        f"household-days injected, seed {seed}"
+        f"household-days injected ({', '.join(types) if types else 'every type'}), seed {seed}"
     )
     injected, labels = [], []
     for n, source in enumerate(inputs):
@@ -150,6 +162,7 @@ def protocol(
             rate=PROTOCOL_RATE,
             start=start,
             end=end,
+            types=types,
         )
         injected.append(str(target / "readings"))
         labels.append(str(target / "labels"))
