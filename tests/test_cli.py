@@ -30,7 +30,6 @@ def test_a_missing_input_is_one_line_before_the_jvm_starts(tmp_path, monkeypatch
     assert main(missing_households) == 2
 
 
-
 def test_an_unknown_anomaly_type_is_one_line_before_the_protocol_injects(tmp_path, monkeypatch, capsys):
     def no_protocol(*args, **kwargs):
         raise AssertionError("the protocol ran with an unknown anomaly type")
@@ -40,6 +39,7 @@ def test_an_unknown_anomaly_type_is_one_line_before_the_protocol_injects(tmp_pat
     err = capsys.readouterr().err.strip().splitlines()
     assert status == 2
     assert len(err) == 1 and "unknown anomaly types ['meter_theft']" in err[0]
+
 
 def test_spark_s_console_bar_only_on_a_terminal(monkeypatch):
     import io
