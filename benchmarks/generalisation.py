@@ -112,9 +112,13 @@ def labelled_evidence(runs: list[pd.DataFrame]) -> dict[str, str]:
             for i, run in enumerate(runs)
         ]
     )
-    out = {g.OVERALL: f"{len(labelled):,} ({labelled[['run', 'household_id']].drop_duplicates().shape[0]:,})"}
+
+    def days_and_households(rows: pd.DataFrame) -> str:
+        return f"{len(rows):,} ({rows[['run', 'household_id']].drop_duplicates().shape[0]:,})"
+
+    out = {g.OVERALL: days_and_households(labelled)}
     for kind, rows in labelled.groupby("anomaly_type"):
-        out[kind] = f"{len(rows):,} ({rows[['run', 'household_id']].drop_duplicates().shape[0]:,})"
+        out[kind] = days_and_households(rows)
     return out
 
 
@@ -124,16 +128,16 @@ def span_lines(span_runs: list[pd.DataFrame], held: dict[str, list]) -> list[str
     these runs hold no other type's labels) and the ensemble's, each with its household interval."""
     evidence = labelled_evidence(span_runs)
     kinds = sorted(set().union(*(set(r["anomaly_type"].dropna()) for r in span_runs)))
-    chosen = sorted({h.chosen for kind in kinds for h in held.get(kind, [])} | {ENSEMBLE})
+    choices = {kind: sorted({h.chosen for h in held.get(kind, [])}) for kind in kinds}
+    names = {ENSEMBLE}.union(*choices.values())
     figures = {
-        name: g.bootstrap(span_runs, lambda r, n=name: g.configurations(r)[n]).set_index("figure") for name in chosen
+        name: g.bootstrap(span_runs, lambda r, n=name: g.configurations(r)[n]).set_index("figure") for name in names
     }
     lines = ["| type | days (households) | held-out choice in the standard runs: AUC-ROC [95 %] | ensemble [95 %] |"]
     lines.append("| --- | ---: | --- | ---: |")
     for kind in kinds:
         key = f"auc_roc:{kind}"
-        choices = sorted({h.chosen for h in held.get(kind, [])})
-        held_out = "; ".join(f"{name} {interval(figures[name].loc[key])}" for name in choices)
+        held_out = "; ".join(f"{name} {interval(figures[name].loc[key])}" for name in choices[kind])
         lines.append(f"| {kind} | {evidence[kind]} | {held_out} | {interval(figures[ENSEMBLE].loc[key])} |")
     return lines
 
