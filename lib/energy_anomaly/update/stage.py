@@ -24,6 +24,7 @@ import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -37,7 +38,7 @@ from energy_anomaly.features.core import PROFILE_WINDOW, STORED_HISTORY_DAYS
 from energy_anomaly.features.stage import read_bank_holidays, read_weather, with_calendar, with_continued_features
 from energy_anomaly.ingest.stage import IngestResult, run_ingest
 from energy_anomaly.models.inputs import HISTORY_DAYS
-from energy_anomaly.periods import is_in
+from energy_anomaly.periods import households_by_value, is_in
 from energy_anomaly.scoring.stage import ScoreResult, score_and_replace
 from energy_anomaly.session import describe_jobs, tasks_for
 from energy_anomaly.update.changes import (
@@ -55,6 +56,10 @@ logger = logging.getLogger(__name__)
 # Rows one features task holds in pandas at once (a day of the London shape, with its stored
 # history, is ~510,000): bounds the Python worker's memory for an update of months.
 FEATURE_ROWS_PER_TASK = 600_000
+# A month that at most this many changed households reach is read for them alone. A list of
+# every household (a new month for all of them) skips nothing and made the features step slower
+# on the driver, so a month most households reach is read whole.
+FEW_HOUSEHOLDS = 200
 
 
 @dataclass(frozen=True)
@@ -266,19 +271,43 @@ def _rows_in(
     """Each household's rows from ``history_days`` before its ``first`` day to its ``last`` day
     (columns of ``spans_frame``; before ``last`` if ``last_exclusive``); its ``first`` day as
     ``_first`` if ``keep_first``."""
-    ranges = [_day_range(s, first) for s in spans]
-    lowest = min(a for a, _ in ranges) - dt.timedelta(days=history_days)
-    highest = max(b for _, b in ranges) if last != first else max(a for a, _ in ranges)
+    reach = {
+        s.household_id: (a - dt.timedelta(days=history_days), b if last != first else a)
+        for s in spans
+        for a, b in [_day_range(s, first)]
+    }
+    lowest, highest = min(a for a, _ in reach.values()), max(b for _, b in reach.values())
     bounds = frame.select("household_id", F.col(first).alias("_first"), F.col(last).alias("_last"))
     until = F.col("day") < F.col("_last") if last_exclusive else F.col("day") <= F.col("_last")
     return (
         # Static bounds first: Delta prunes months and skips files by their statistics.
-        table.where(F.col("month").between(F.lit(lowest.replace(day=1)), F.lit(highest.replace(day=1))))
+        _months_read(table, reach)
         .where(F.col("day").between(F.lit(lowest), F.lit(highest)))
         .join(F.broadcast(bounds), "household_id")
         .where((F.col("day") >= F.date_sub("_first", history_days)) & until)
         .drop("_last", *([] if keep_first else ["_first"]))
     )
+
+
+def _months_read(table: DataFrame, reach: dict[str, tuple[dt.date, dt.date]]) -> DataFrame:
+    """The ``month`` partitions the households' day ranges reach. A month that at most
+    ``FEW_HOUSEHOLDS`` of them reach (a corrected old day, a household whose readings stopped
+    early) is read for those households only: files are sorted by household within a month, so
+    Delta skips the other households' files by their statistics. Such a month is a scan of its
+    own: a condition that mixes the partition column into an ``OR`` skips no file at all."""
+    months: dict[dt.date, list[str]] = {}
+    for household, (a, b) in reach.items():
+        month = a.replace(day=1)
+        while month <= b:
+            months.setdefault(month, []).append(household)
+            month = (month + dt.timedelta(days=31)).replace(day=1)
+    whole = sorted(month for month, ids in months.items() if len(ids) > FEW_HOUSEHOLDS)
+    scans = [table.where(F.col("month").isin(whole))] if whole else []
+    few = households_by_value({month: tuple(ids) for month, ids in months.items() if month not in whole})
+    scans += [
+        table.where(F.col("month").isin(sorted(group)) & is_in("household_id", list(ids))) for ids, group in few.items()
+    ]
+    return reduce(DataFrame.unionByName, scans)
 
 
 def _feature_rows(spans: list[Span]) -> int:
