@@ -13,7 +13,10 @@ update`` process (JVM start included, as a scheduler runs it):
    Kaggle-layout CSV file: each household's last day of readings moved to that day;
 2. the same update again with nothing new;
 3. one month's drop (2014-03-02 .. 2014-03-31, one file per day, those households' last 30 days
-   moved there).
+   moved there);
+4. a re-sent old day: ``RESENT_HOUSEHOLDS`` households' readings of ``RESENT_DAY``, each 10 % higher,
+   as one file (a correction: its households' days around it re-gridded, their features and scores
+   redone).
 
 With ``--java-home`` (a Java 25+ installation), between 2 and 3 the next two days are updated on
 that Java, the first recording the JVM's AOT cache (``energy_anomaly.jvm_cache``) and the second
@@ -48,6 +51,8 @@ FULL_RERUN_S = 1807  # ingest+clean+features+train+score at the London shape (is
 FULL_RERUN_NOW_S = 1016
 NEW_DAY = LCL_END + dt.timedelta(days=1)
 MONTH = 30
+RESENT_DAY = dt.date(2013, 6, 15)
+RESENT_HOUSEHOLDS = 4
 
 
 def cli(argv: list[str], warehouse: Path, env: dict[str, str] | None = None) -> Measured:
@@ -143,6 +148,37 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     return households, lines
 
 
+def land_resent(warehouse: Path, landing: Path) -> list[str]:
+    """Writes one Kaggle-layout CSV with ``RESENT_HOUSEHOLDS`` households' readings of ``RESENT_DAY``
+    from bronze, each 10 % higher; returns the households."""
+    from pyspark.sql import functions as F
+
+    from energy_anomaly.config import load_config
+    from energy_anomaly.session import build_session
+
+    spark = build_session(load_config(REPO_ROOT / "conf" / "local.yaml").spark)
+    bronze = spark.read.format("delta").load(str(warehouse / "bronze" / "readings"))
+    of_day = bronze.where(F.to_date("ts") == F.lit(RESENT_DAY))
+    households = [r[0] for r in of_day.select("household_id").distinct().orderBy("household_id").collect()]
+    chosen = households[:: max(1, len(households) // RESENT_HOUSEHOLDS)][:RESENT_HOUSEHOLDS]
+    rows = (
+        of_day.where(F.col("household_id").isin(chosen))
+        .select(
+            "household_id",
+            F.date_format("ts", "yyyy-MM-dd HH:mm:ss").alias("ts"),
+            F.format_string("%.3f", F.col("kwh") * 1.1).alias("kwh"),
+        )
+        .orderBy("household_id", "ts")
+        .collect()
+    )
+    spark.stop()
+    landing.mkdir(parents=True, exist_ok=True)
+    partial = landing / f".resent-{RESENT_DAY}.csv.partial"
+    partial.write_text("LCLid,tstp,energy(kWh/hh)\n" + "".join(f"{h},{ts},{kwh}\n" for h, ts, kwh in rows))
+    partial.rename(landing / f"resent-{RESENT_DAY}.csv")  # the landing rule
+    return chosen
+
+
 def update(warehouse: Path, landing: Path, what: str, env: dict[str, str] | None = None) -> Measured:
     measured = cli(["update", "--input", str(landing)], warehouse, env)
     lines = [line.strip() for line in measured.stdout.splitlines()]
@@ -192,6 +228,8 @@ def run_fraction(fraction: float, work: Path, java_home: str | None) -> dict:
     jvm = "" if env is None else "on that Java, "
     what = f"one month ({jvm}{month_days[0]} .. {month_days[-1]}, {month_lines:,} lines)"
     result["month"] = update(warehouse, landing, what, env).wall_s
+    resent = land_resent(warehouse, landing)
+    result["resent"] = update(warehouse, landing, f"a re-sent day ({RESENT_DAY}, {len(resent)} households)", env).wall_s
     return result
 
 

@@ -60,6 +60,8 @@ FEATURE_ROWS_PER_TASK = 600_000
 # every household (a new month for all of them) skips nothing and made the features step slower
 # on the driver, so a month most households reach is read whole.
 FEW_HOUSEHOLDS = 200
+# The regrid's shuffle target per task: a month's drop (~100 MB shuffled) in ~6 even tasks and files.
+REGRID_PARTITION_BYTES = "16m"
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,10 @@ def regrid(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFr
         .where(between)
         .select(*catalog.SILVER_READINGS.schema.fieldNames())
     )
-    return _replace(spark, grid, warehouse, catalog.SILVER_READINGS, slots_between(spans))
+    # A month's regrid shuffles ~100 MB: at AQE's default 64 MB target that became 3 uneven tasks
+    # on 2 cores, and 3 files of which silver/daily's read then packed two into one task.
+    with tables.session_conf(spark, "spark.sql.adaptive.advisoryPartitionSizeInBytes", REGRID_PARTITION_BYTES):
+        return _replace(spark, grid, warehouse, catalog.SILVER_READINGS, slots_between(spans))
 
 
 def redo_daily(spark: SparkSession, warehouse: str, spans: list[Span], frame: DataFrame) -> int:
