@@ -43,6 +43,7 @@ from benchmarks.measure import Measured, run_measured
 from energy_anomaly import catalog, jvm_cache
 from energy_anomaly.config import REPO_ROOT
 from energy_anomaly.synth.generate import LCL_END, LCL_HOUSEHOLDS
+from energy_anomaly.synth.inject_stage import KAGGLE_HEADER
 
 CLI = [sys.executable, "-m", "energy_anomaly"]
 FULL_RERUN_S = 1807  # ingest+clean+features+train+score at the London shape (issue #24's run)
@@ -130,9 +131,9 @@ def land_days(warehouse: Path, landing: Path, days: list[dt.date], lookback: int
     rows = bronze.withColumn("from_day", F.to_date("ts")).join(moved, ["household_id", "from_day"])
     text = rows.select(
         "new_day",
-        F.col("household_id").alias("LCLid"),
-        F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias("tstp"),
-        F.format_string("%.3f", "kwh").alias("energy(kWh/hh)"),
+        F.col("household_id").alias(KAGGLE_HEADER[0]),
+        F.date_format(F.col("ts") + shift, "yyyy-MM-dd HH:mm:ss").alias(KAGGLE_HEADER[1]),
+        F.format_string("%.3f", "kwh").alias(KAGGLE_HEADER[2]),
     )
     staging = landing.parent / f".staging-{landing.name}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -174,7 +175,7 @@ def land_resent(warehouse: Path, landing: Path) -> list[str]:
     spark.stop()
     landing.mkdir(parents=True, exist_ok=True)
     partial = landing / f".resent-{RESENT_DAY}.csv.partial"
-    partial.write_text("LCLid,tstp,energy(kWh/hh)\n" + "".join(f"{h},{ts},{kwh}\n" for h, ts, kwh in rows))
+    partial.write_text(",".join(KAGGLE_HEADER) + "\n" + "".join(f"{h},{ts},{kwh}\n" for h, ts, kwh in rows))
     partial.rename(landing / f"resent-{RESENT_DAY}.csv")  # the landing rule
     return chosen
 

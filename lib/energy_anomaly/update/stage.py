@@ -60,7 +60,7 @@ FEATURE_ROWS_PER_TASK = 600_000
 # every household (a new month for all of them) skips nothing and made the features step slower
 # on the driver, so a month most households reach is read whole.
 FEW_HOUSEHOLDS = 200
-# The regrid's shuffle target per task: a month's drop (~100 MB shuffled) in ~6 even tasks and files.
+# The regrid's shuffle target per task: a month's drop (~100 MB shuffled) in 8 even tasks and files.
 REGRID_PARTITION_BYTES = "16m"
 
 
