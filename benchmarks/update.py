@@ -16,7 +16,11 @@ update`` process (JVM start included, as a scheduler runs it):
    moved there);
 4. a re-sent old day: ``RESENT_HOUSEHOLDS`` households' readings of ``RESENT_DAY``, each 10 % higher,
    as one file (a correction: its households' days around it re-gridded, their features and scores
-   redone).
+   redone);
+5. the long-running form, ``update --every 5`` as one process: ``LONG_RUNNING_DAYS`` new days landed
+   one at a time (each once the batch before it is done), then a month's files at once. Its first
+   batch pays the JVM's start and warm-up as a scheduled update does; the later ones run in a warm
+   JVM with its Python workers started, which is what a utility landing files through the day gets.
 
 With ``--java-home`` (a Java 25+ installation), between 2 and 3 the next two days are updated on
 that Java, the first recording the JVM's AOT cache (``energy_anomaly.jvm_cache``) and the second
@@ -34,8 +38,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import queue
+import re
 import shutil
+import signal
+import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from benchmarks.full_shape import GIB, SAMPLE, SHARED, table_rows
@@ -54,6 +64,9 @@ NEW_DAY = LCL_END + dt.timedelta(days=1)
 MONTH = 30
 RESENT_DAY = dt.date(2013, 6, 15)
 RESENT_HOUSEHOLDS = 4
+LONG_RUNNING_DAYS = 3
+EVERY_S = 5
+BATCH_TIMEOUT_S = 900
 
 
 def cli(argv: list[str], warehouse: Path, env: dict[str, str] | None = None) -> Measured:
@@ -231,6 +244,77 @@ def run_fraction(fraction: float, work: Path, java_home: str | None) -> dict:
     result["month"] = update(warehouse, landing, what, env).wall_s
     resent = land_resent(warehouse, landing)
     result["resent"] = update(warehouse, landing, f"a re-sent day ({RESENT_DAY}, {len(resent)} households)", env).wall_s
+    result.update(long_running(warehouse, landing, month_days[-1] + dt.timedelta(days=1), env))
+    return result
+
+
+def long_running(warehouse: Path, landing: Path, first_day: dt.date, env: dict[str, str] | None) -> dict:
+    """``update --every`` as one process: days landed one at a time, then a month at once. Prints
+    each batch's own time (what it prints) and the time from the last file's landing to the batch
+    that applied it being done."""
+    days = [first_day + dt.timedelta(days=i) for i in range(LONG_RUNNING_DAYS)]
+    month = [days[-1] + dt.timedelta(days=1 + i) for i in range(MONTH)]
+    # Written before the process starts (each landing is a rename, as the landing rule says), so
+    # generating them takes no core from the batches being timed.
+    staged = landing.parent / "long-running-staged"
+    shutil.rmtree(staged, ignore_errors=True)
+    land_days(warehouse, staged, days + month, len(days) + MONTH + 1)
+    argv = [*CLI, "update", "--input", str(landing), "--every", str(EVERY_S), "--warehouse", str(warehouse)]
+    process = subprocess.Popen(
+        argv, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    )
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(
+        target=lambda: [lines.put((time.monotonic(), line)) for line in process.stdout], daemon=True
+    ).start()
+
+    def land(names: list[dt.date]) -> float:
+        for day in names:
+            (staged / f"{day}.csv").rename(landing / f"{day}.csv")
+        return time.monotonic()
+
+    def batches_done(landed_at: float, files: int) -> tuple[float, float, int, str]:
+        """(the batches' own seconds, seconds from landing to the last one's line, batches, the
+        last one's steps) of the batches that apply the next ``files`` files: a poll may catch a
+        month part-landed."""
+        deadline, seconds, batches, seen, steps = landed_at + BATCH_TIMEOUT_S, 0.0, 0, 0, ""
+        while time.monotonic() < deadline:
+            try:
+                at, line = lines.get(timeout=1)
+            except queue.Empty:
+                if process.poll() is not None:
+                    raise SystemExit(f"update --every exited (code {process.returncode})") from None
+                continue
+            if found := re.match(r"ingest: (\d+) file", line):
+                seen += int(found.group(1))
+            steps = line.strip().removeprefix("steps: ") if line.strip().startswith("steps: ") else steps
+            if found := re.search(r"batch done in ([\d.]+) s", line):
+                seconds, batches = seconds + float(found.group(1)), batches + 1
+                if seen >= files:
+                    return seconds, at - landed_at, batches, steps
+        raise SystemExit(f"update --every: {files} file(s) not applied within {BATCH_TIMEOUT_S} s")
+
+    print(f"\n| long-running `update --every {EVERY_S}` | batch s | landed -> done s | its steps |")
+    print("| --- | ---: | ---: | --- |")
+    result = {}
+    try:
+        for i, day in enumerate(days):
+            batch_s, latency, _, steps = batches_done(land([day]), 1)
+            what = "its first batch (JVM start, warm-up)" if i == 0 else "the process warm"
+            print(f"| one new day ({day}), {what} | {batch_s:.1f} | {latency:.1f} | {steps} |", flush=True)
+            result["warm day"] = batch_s
+        batch_s, latency, batches, steps = batches_done(land(month), MONTH)
+        split = "" if batches == 1 else f" (landed across {batches} polls: their batches summed)"
+        what = f"one month ({month[0]} .. {month[-1]}), the process warm{split}"
+        print(f"| {what} | {batch_s:.1f} | {latency:.1f} | {steps} |", flush=True)
+        result["warm month"] = batch_s
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        shutil.rmtree(staged, ignore_errors=True)
     return result
 
 
@@ -268,6 +352,13 @@ def main() -> None:
     for r in results:
         share, now = r["month"] / FULL_RERUN_S, r["month"] / args.full_rerun
         print(f"| {r['households']:,} | {r['month']:.1f} | {share:.1%} | {now:.1%} |")
+    print("\n| households | long-running: one day s (warm) | one month s (warm) | month / full re-run |")
+    print("| ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(
+            f"| {r['households']:,} | {r['warm day']:.1f} | {r['warm month']:.1f} | "
+            f"{r['warm month'] / FULL_RERUN_S:.1%}, {r['warm month'] / args.full_rerun:.1%} |"
+        )
 
 
 if __name__ == "__main__":
