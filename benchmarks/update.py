@@ -197,9 +197,15 @@ def land_resent(warehouse: Path, landing: Path) -> list[str]:
 def update(warehouse: Path, landing: Path, what: str, env: dict[str, str] | None = None) -> Measured:
     measured = cli(["update", "--input", str(landing)], warehouse, env)
     lines = [line.strip() for line in measured.stdout.splitlines()]
-    steps = next((line.removeprefix("steps: ") for line in lines if line.startswith("steps:")), "nothing new")
+    steps = next((found for line in lines if (found := steps_in(line))), "nothing new")
     print(f"| {what} | {measured.wall_s:,.1f} | {measured.peak_total / GIB:.2f} | {steps} |", flush=True)
     return measured
+
+
+def steps_in(line: str) -> str | None:
+    """The per-step times of an update's ``  steps: ingest 9.6 s, ...`` line; None for another line."""
+    text = line.strip()
+    return text.removeprefix("steps: ") if text.startswith("steps: ") else None
 
 
 def java_env(java_home: str | None, cache_dir: Path) -> dict[str, str] | None:
@@ -291,7 +297,7 @@ def long_running(warehouse: Path, landing: Path, first_day: dt.date, env: dict[s
                 continue
             if found := re.match(r"ingest: (\d+) file", line):
                 seen += int(found.group(1))
-            steps = line.strip().removeprefix("steps: ") if line.strip().startswith("steps: ") else steps
+            steps = steps_in(line) or steps
             if found := re.search(r"batch done in ([\d.]+) s", line):
                 seconds, batches = seconds + float(found.group(1)), batches + 1
                 if seen >= files:
