@@ -90,23 +90,35 @@ def test_driver_killed_mid_write_then_rerun_equals_a_clean_run(spark, tmp_path):
 
 
 def python_workers() -> dict[int, tuple[int, int]]:
-    """pid -> (resident kB, CPU ticks so far) of the forked PySpark workers: the children of a
-    ``pyspark.daemon`` process."""
-    daemons, workers = set(), {}
+    """pid -> (resident kB, CPU ticks so far) of this session's forked PySpark workers: the
+    children of a ``pyspark.daemon`` process that descends from this test process. The other
+    xdist process has its own JVM, daemon and workers, busy with its own tests: never kill those."""
+    parents, daemons, usage = {}, set(), {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if b"pyspark.daemon" in (entry / "cmdline").read_bytes():
-                daemons.add(int(entry.name))
+            cmdline = (entry / "cmdline").read_bytes()
             status = (entry / "status").read_text()
             stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
+        pid = int(entry.name)
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-        rss = int(fields.get("VmRSS", "0 kB").split()[0])
-        workers[int(entry.name)] = (int(fields["PPid"]), rss, int(stat[11]) + int(stat[12]))  # utime + stime
-    return {pid: (rss, cpu) for pid, (ppid, rss, cpu) in workers.items() if ppid in daemons}
+        parents[pid] = int(fields["PPid"])
+        if b"pyspark.daemon" in cmdline:
+            daemons.add(pid)
+        usage[pid] = (int(fields.get("VmRSS", "0 kB").split()[0]), int(stat[11]) + int(stat[12]))  # utime + stime
+
+    def ours(pid: int) -> bool:
+        while pid > 1:
+            if pid == os.getpid():
+                return True
+            pid = parents.get(pid, 0)
+        return False
+
+    own_daemons = {pid for pid in daemons if ours(pid)}
+    return {pid: use for pid, use in usage.items() if parents[pid] in own_daemons}
 
 
 def running_worker() -> int | None:
