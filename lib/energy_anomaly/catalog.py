@@ -38,6 +38,7 @@ RELATIVE_STATS = (
     "profile_dist_28",
     "log_scale",
     "shift_gain_28",
+    "quiet_gap_28",
 )
 RELATIVE_FEATURES = tuple(f"z_{name}" for name in RELATIVE_STATS)
 # Scale statistics also against the previous 91 days alone (features.core: a slow change).
@@ -51,6 +52,7 @@ FEATURE_COLUMNS = (
     "profile_dist_28",
     "profile_corr_28",
     "shift_gain_28",
+    "quiet_gap_28",
     "night_share",
     "cv",
     "max_over_mean",
@@ -403,7 +405,7 @@ GOLD_ANOMALIES = Table(
         (
             "reason",
             "why the day stands out, from its features: zero_interval, stuck, low_level, high_level, "
-            "under_reading, spike, flat, time_shift, load_shift or shape",
+            "under_reading, spike, flat, time_shift, load_shift, quiet_hours or shape",
         ),
     ),
 )

@@ -69,6 +69,23 @@ def test_a_time_shift_counts_against_how_often_the_household_s_days_shift():
     assert steady["z_shift_gain_28"] > 10 and abs(erratic["z_shift_gain_28"]) < 0.25 * steady["z_shift_gain_28"]
 
 
+def test_a_day_busy_in_the_household_s_quiet_hours_has_a_quiet_gap():
+    normal = [(i, SHAPE + 0.05 * np.sin(np.arange(48) / 3 + i)) for i in range(28)]
+    into_night = SHAPE.copy()
+    into_night[:12] += 0.6  # evening load moved into the night (time-of-use shifting)
+    days = [(28, np.roll(SHAPE, 16)), (29, into_night), (30, SHAPE * 0.4), (31, SHAPE * 2.0), (32, np.zeros(48))]
+    f = household_features(daily(normal + days))
+    moved, shifted, lower, higher, empty = (f.iloc[i] for i in range(28, 33))
+    assert f.iloc[27]["quiet_gap_28"] == pytest.approx(0.0, abs=0.05)  # quietest where it usually is
+    assert moved["quiet_gap_28"] > 0.5 and shifted["quiet_gap_28"] > 0.5
+    # A day only scaled keeps its quietest hours where they were: no gap, whatever its level.
+    assert lower["quiet_gap_28"] == pytest.approx(0.0, abs=1e-12)
+    assert higher["quiet_gap_28"] == pytest.approx(0.0, abs=1e-12)
+    assert empty["quiet_gap_28"] == 0.0  # no load anywhere: nothing moved
+    assert np.isnan(f.iloc[3]["quiet_gap_28"])  # no 28-day profile yet
+    assert moved["z_quiet_gap_28"] > 3  # against the household's own days, all at ~0
+
+
 def test_longest_repeat_runs():
     x = np.array([[1.0] * 5 + list(range(43))])
     assert longest_repeat(x)[0] == 5

@@ -61,4 +61,6 @@ def test_the_forest_ranks_a_cold_snap_day_below_the_same_day_in_mild_weather(day
     mild = day.assign(temperature_delta=0.0, is_weekend=False, is_holiday=False)
     cold = mild.assign(temperature_delta=-6.0)
     lower = forest.score(cold) < forest.score(mild)
-    assert lower.mean() > 0.9  # the trees are not monotone in their inputs: nearly every day, not each
+    # The trees are not monotone in their inputs: nearly every day, not each (0.90-0.945 of them
+    # over forest seeds 1-8; an input the cold does not move, as quiet_gap_28, dilutes it a little).
+    assert lower.mean() >= 0.85

@@ -22,6 +22,7 @@ ORDINARY = {
     "z_log_scale": -0.5,
     "z91_log_scale": -1.0,
     "z91_log_base": 0.5,
+    "z_quiet_gap_28": 0.8,
 }
 
 
@@ -42,6 +43,8 @@ ORDINARY = {
         ({"shift_gain_28": 0.6, "z_night_share": 3.5}, "time_shift"),
         ({"z_night_share": 3.5}, "load_shift"),
         ({"z_night_share": -3.5}, "load_shift"),
+        ({"z_quiet_gap_28": 6.0}, "quiet_hours"),
+        ({"z_quiet_gap_28": -6.0}, "shape"),  # quieter than usual in its quiet hours: no rule
         ({"z_zero_share": np.nan, "z_max_repeat_share": np.nan, "z_cv": np.nan, "zero_share": 0.5}, "shape"),
         ({"z_cv": np.nan, "dev_28": -0.8}, "low_level"),
     ],

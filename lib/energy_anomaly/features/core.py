@@ -16,6 +16,7 @@ from a running sum carried along the series.
 | ``profile_dist_28`` | mean absolute difference of ``profile`` from the household's mean profile of 28 days |
 | ``profile_corr_28`` | correlation of ``profile`` with that mean profile (time reversal, shuffled readings) |
 | ``shift_gain_28`` | best correlation with that mean profile moved up to 4 h, minus unmoved (a clock off) |
+| ``quiet_gap_28`` | log of the day's mean over the 3 h its 28-day mean profile is lowest, over its own lowest 3 h |
 | ``night_share`` | share of the day's kWh in 01:00–06:00 |
 | ``cv``, ``max_over_mean``, ``min_over_level`` | spread, peakiness, base load relative to the household |
 | ``zero_share``, ``max_repeat_share`` | zero readings, longest run of one repeated value (stuck meter), over 48 |
@@ -48,6 +49,12 @@ The always-on load is the steadiest thing a household draws, and every reading-s
 activity. ``log_scale`` measures the same scaling on every half-hour at once: each against the
 household's usual at that time of day, and the median of them, so a kettle or a late dinner (a
 few half-hours) does not move it where it moves the total.
+
+A household's quietest hours (asleep, or out) are the steadiest *time* in its day: ``quiet_gap_28``
+is 0 when the day is at its quietest when the household usually is, and grows when those hours
+were not quiet: load moved into them (time-of-use shifting), a clock set wrong, a reversed day,
+another household's day. It reads the day's own quietest 3 hours, wherever they fall, so a day
+that is only lower or higher everywhere keeps it near 0.
 """
 
 from __future__ import annotations
@@ -87,6 +94,9 @@ HISTORY_COLUMNS = ("household_id", "day", "is_complete", "daily_kwh", "profile",
 NEW_COLUMNS = ("household_id", "day", "is_complete", "kwh")  # what a new silver/daily row brings
 MAX_SHIFT_SLOTS = 8  # 4 hours: shift_gain_28 compares the day with the mean profile moved this far
 BASE_SLOTS, BASE_OFFSET_KWH = 6, 0.02  # the always-on load: the day's 6 lowest half-hours (3 h)
+# quiet_gap_28: 3-hour windows (round the day), and an offset of a twentieth of the household's
+# typical half-hour, so a window of zeros stays finite.
+QUIET_SLOTS, QUIET_OFFSET = 6, 0.05
 
 TOTAL_OFFSET_KWH, PEAK_OFFSET_KWH = 0.5, 0.05
 # The z spread: (90th - 10th percentile) / 2.563, the range a normal distribution's sigma gives.
@@ -108,6 +118,7 @@ RELATIVE_FLOORS = {
     "profile_dist_28": 0.05,
     "log_scale": 0.05,
     "shift_gain_28": 0.02,
+    "quiet_gap_28": 0.05,
 }
 assert tuple(RELATIVE_FLOORS) == RELATIVE_STATS, "catalog.RELATIVE_STATS names the floored statistics, in order"
 assert LONG_MEMORY_FEATURES == tuple(f"z91_{name}" for name in LONG_MEMORY_STATS)
@@ -148,6 +159,27 @@ def shift_gain(profile: np.ndarray, mean_profile: np.ndarray, unmoved: np.ndarra
         if shift:
             best = np.maximum(best, np.nan_to_num(rowwise_corr(profile, np.roll(mean_profile, shift, axis=1))))
     return best - unmoved
+
+
+def window_means(profile: np.ndarray) -> np.ndarray:
+    """Per row, the mean of every ``QUIET_SLOTS`` consecutive slots round the day: column i holds
+    slots i - 3 .. i + 2 (mod 48)."""
+    before, after = QUIET_SLOTS // 2, QUIET_SLOTS - QUIET_SLOTS // 2
+    wrapped = np.concatenate([profile[:, -before:], profile, profile[:, :after]], axis=1)
+    return sum(wrapped[:, k : k + SLOTS] for k in range(QUIET_SLOTS)) / QUIET_SLOTS
+
+
+def quiet_gap(profile: np.ndarray, mean_profile: np.ndarray) -> np.ndarray:
+    """Per row, log((the day's mean over the window where ``mean_profile`` is lowest + offset) /
+    (the day's lowest window mean + offset)), windows of ``QUIET_SLOTS`` round the day: >= 0, 0
+    when the day is quietest where the household usually is. NaN without a mean profile."""
+    usual = window_means(mean_profile)
+    has_usual = ~np.isnan(usual).all(axis=1)
+    quietest = np.argmin(np.where(np.isnan(usual), np.inf, usual), axis=1)
+    own = window_means(profile)
+    at_usual = own[np.arange(len(own)), quietest]
+    gap = np.log((at_usual + QUIET_OFFSET) / (np.nanmin(own, axis=1) + QUIET_OFFSET))
+    return np.where(has_usual, gap, np.nan)
 
 
 def previous_days_mean_at(
@@ -328,6 +360,7 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
             "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
             "profile_corr_28": np.where(has_history, np.nan_to_num(corr_28), np.nan),
             "shift_gain_28": np.where(has_history, shift_gain(profile, mean_profile, corr_28), np.nan),
+            "quiet_gap_28": quiet_gap(profile, mean_profile),
             "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
             "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
             "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),

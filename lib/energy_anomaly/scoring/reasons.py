@@ -16,6 +16,7 @@ baseline, so "unusual" means unusual for that household. The first rule that hol
 | ``flat`` | far flatter than the household's days (a constant or capped load) |
 | ``time_shift`` | the household's usual day hours early or late (a meter clock set wrong) |
 | ``load_shift`` | night's share of the day far from the household's (consumption moved in time) |
+| ``quiet_hours`` | busy in the hours the household is usually quietest (load moved into them, a clock off) |
 | ``shape`` | none of these: the day's profile is unlike the household's |
 
 A day without history (its first days) has no z-statistics: those rules do not hold for it.
@@ -42,6 +43,7 @@ REASONS = (
     "flat",
     "time_shift",
     "load_shift",
+    "quiet_hours",
     "shape",
 )
 
@@ -68,5 +70,6 @@ def reasons(features: pd.DataFrame) -> np.ndarray:
             z("z_cv") <= -UNUSUAL_Z,
             col("shift_gain_28") >= TIME_SHIFT_GAIN,
             np.abs(z("z_night_share")) >= UNUSUAL_Z,
+            z("z_quiet_gap_28") >= UNUSUAL_Z,
         ]
     return np.select(rules, REASONS[:-1], default=REASONS[-1]).astype(object)
