@@ -172,14 +172,12 @@ def window_means(profile: np.ndarray) -> np.ndarray:
 def quiet_gap(profile: np.ndarray, mean_profile: np.ndarray) -> np.ndarray:
     """Per row, log((the day's mean over the window where ``mean_profile`` is lowest + offset) /
     (the day's lowest window mean + offset)), windows of ``QUIET_SLOTS`` round the day: >= 0, 0
-    when the day is quietest where the household usually is. NaN without a mean profile."""
-    usual = window_means(mean_profile)
-    has_usual = ~np.isnan(usual).all(axis=1)
-    quietest = np.argmin(np.where(np.isnan(usual), np.inf, usual), axis=1)
+    when the day is quietest where the household usually is. Like ``shift_gain``, a row without a
+    mean profile gets a meaningless value the caller masks."""
+    quietest = np.argmin(window_means(mean_profile), axis=1)
     own = window_means(profile)
     at_usual = own[np.arange(len(own)), quietest]
-    gap = np.log((at_usual + QUIET_OFFSET) / (np.nanmin(own, axis=1) + QUIET_OFFSET))
-    return np.where(has_usual, gap, np.nan)
+    return np.log((at_usual + QUIET_OFFSET) / (np.nanmin(own, axis=1) + QUIET_OFFSET))
 
 
 def previous_days_mean_at(
@@ -360,7 +358,7 @@ def _features(daily: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame
             "profile_dist_28": np.nanmean(np.abs(profile - mean_profile), axis=1),
             "profile_corr_28": np.where(has_history, np.nan_to_num(corr_28), np.nan),
             "shift_gain_28": np.where(has_history, shift_gain(profile, mean_profile, corr_28), np.nan),
-            "quiet_gap_28": quiet_gap(profile, mean_profile),
+            "quiet_gap_28": np.where(has_history, quiet_gap(profile, mean_profile), np.nan),
             "night_share": np.nansum(x[:, NIGHT], axis=1) / np.maximum(total, EPS),
             "cv": np.nanstd(x, axis=1) / np.maximum(day_mean, EPS),
             "max_over_mean": np.nanmax(x, axis=1) / np.maximum(day_mean, EPS),
