@@ -93,7 +93,22 @@ def update(
         print_update(result, time.monotonic() - batch_started)
         return result
 
-    batches = zone.run(spark, config.warehouse, location, apply, every_seconds, timeout_seconds)
+    if every_seconds is None:
+        batches = zone.run(spark, config.warehouse, location, apply, every_seconds, timeout_seconds)
+    else:
+        from energy_anomaly.scoring.stage import workers_kept_warm
+
+        # Between batches Spark would end the idle Python workers: they are kept warm.
+        with workers_kept_warm(spark, bundle) as in_batch:
+
+            def apply_marked(files: list[str]):
+                in_batch.set()
+                try:
+                    return apply(files)
+                finally:
+                    in_batch.clear()
+
+            batches = zone.run(spark, config.warehouse, location, apply_marked, every_seconds, timeout_seconds)
     if not batches.results:
         print(f"update: nothing new in {location} since the last update; no table touched")
     print(f"update: done in {time.monotonic() - started:.1f} s")

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +37,7 @@ from energy_anomaly.models.inputs import HISTORY_DAYS
 from energy_anomaly.monitoring.stage import write_monitoring
 from energy_anomaly.periods import filter_period, household_days, in_period, month_of
 from energy_anomaly.scoring.core import WIDE_COLUMNS, score_in_calls
-from energy_anomaly.session import is_connect, tasks_for
+from energy_anomaly.session import cores, is_connect, tasks_for
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +64,10 @@ WORKER_THREADS = 1
 # is scored in as many tasks as cores, a larger one in more.
 ROWS_PER_TASK = 30_000
 _BUNDLES: dict[str, Bundle] = {}
+# Spark ends a Python worker that has been idle for a minute (PythonWorkerFactory; not a setting):
+# a long-running update runs its warm-up job more often than that between batches.
+KEEP_WARM_EVERY_S = 30
+KEEP_WARM_GROUP = "energy-anomaly-keep-warm"
 
 
 def ship_bundle(spark: SparkSession, bundle_path: Path) -> str:
@@ -104,6 +111,62 @@ def worker_bundle(shipped: str) -> Bundle:
         folder = shipped if Path(shipped).is_absolute() else SparkFiles.get(shipped)
         _BUNDLES[shipped] = Bundle.load(folder, threads=WORKER_THREADS)
     return _BUNDLES[shipped]
+
+
+def warm_workers(spark: SparkSession, shipped: str) -> None:
+    """One task per core, run at once (a barrier stage, so each runs in a Python worker of its own),
+    that imports the features' and scoring's code and loads the bundle ``ship_bundle`` shipped:
+    starts the workers if there are none, and keeps idle ones from being ended."""
+    slots = cores(spark)
+
+    def warm(batches):
+        import energy_anomaly.features.core  # noqa: F401  (the features step's pandas code)
+
+        worker_bundle(shipped)
+        for _ in batches:
+            pass
+        return iter(())
+
+    spark.range(0, slots, 1, slots).mapInPandas(warm, "id long", barrier=True).collect()
+
+
+@contextmanager
+def workers_kept_warm(
+    spark: SparkSession, bundle_path: str | Path, every_s: float = KEEP_WARM_EVERY_S
+) -> Iterator[threading.Event]:
+    """For a long-running update: yields an event for the caller to set while a batch runs. Every
+    ``every_s`` that it is not set, ``warm_workers`` runs, so a batch an hour after the last one
+    finds the Python workers started, with their code imported and the bundle loaded (otherwise
+    they start again in each batch's features and scores steps: ~4 s of a day's batch).
+
+    A batch never waits for the warm-up: a barrier stage that cannot get its slots (a cluster
+    with fewer free slots than ``cores``) only delays the next warm-up. A failed warm-up is only
+    logged: a batch starts its workers itself. On Spark Connect the server's workers are out of
+    reach: the event is all there is."""
+    in_batch = threading.Event()
+    if is_connect(spark):
+        yield in_batch
+        return
+    shipped = ship_bundle(spark, Path(bundle_path))
+    stop = threading.Event()
+
+    def keep() -> None:
+        spark.sparkContext.setJobGroup(KEEP_WARM_GROUP, "keep the Python workers warm between update batches")
+        while not stop.wait(every_s):
+            if in_batch.is_set():
+                continue  # the batch's tasks use the workers
+            try:
+                warm_workers(spark, shipped)
+            except Exception as exc:  # noqa: BLE001  (the next batch starts its workers itself)
+                logger.info("Python workers not kept warm: %s", str(exc).strip().splitlines()[0][:200])
+
+    thread = threading.Thread(target=inheritable_thread_target(spark)(keep), name="keep-workers-warm", daemon=True)
+    thread.start()
+    try:
+        yield in_batch
+    finally:
+        stop.set()
+        thread.join(timeout=every_s)  # a warm-up still waiting for slots is left to the daemon thread
 
 
 @dataclass(frozen=True)
