@@ -18,9 +18,10 @@ update`` process (JVM start included, as a scheduler runs it):
    as one file (a correction: its households' days around it re-gridded, their features and scores
    redone);
 5. the long-running form, ``update --every 5`` as one process: ``LONG_RUNNING_DAYS`` new days landed
-   one at a time (each once the batch before it is done), then a month's files at once. Its first
-   batch pays the JVM's start and warm-up as a scheduled update does; the later ones run in a warm
-   JVM with its Python workers started, which is what a utility landing files through the day gets.
+   one at a time, then a month's files at once, each ``IDLE_S`` seconds after the batch before it
+   is done (longer than the minute after which Spark ends an idle Python worker, as between a
+   utility's drops). Its first batch pays the JVM's start and warm-up as a scheduled update does;
+   the later ones run in a warm JVM whose Python workers the process kept warm while it waited.
 
 With ``--java-home`` (a Java 25+ installation), between 2 and 3 the next two days are updated on
 that Java, the first recording the JVM's AOT cache (``energy_anomaly.jvm_cache``) and the second
@@ -67,6 +68,9 @@ RESENT_DAY = dt.date(2013, 6, 15)
 RESENT_HOUSEHOLDS = 4
 LONG_RUNNING_DAYS = 3
 EVERY_S = 5
+# Before each landing after the first, the long-running process waits this long: longer than the
+# minute after which Spark ends an idle Python worker, as between a utility's daily drops.
+IDLE_S = 70
 BATCH_TIMEOUT_S = 900
 
 
@@ -255,10 +259,12 @@ def run_fraction(fraction: float, work: Path, java_home: str | None) -> dict:
     return result
 
 
-def long_running(warehouse: Path, landing: Path, first_day: dt.date, env: dict[str, str] | None) -> dict:
-    """``update --every`` as one process: days landed one at a time, then a month at once. Prints
-    each batch's own time (what it prints) and the time from the last file's landing to the batch
-    that applied it being done."""
+def long_running(
+    warehouse: Path, landing: Path, first_day: dt.date, env: dict[str, str] | None, idle_s: float = IDLE_S
+) -> dict:
+    """``update --every`` as one process: days landed one at a time, then a month at once, each
+    ``idle_s`` after the batch before it is done. Prints each batch's own time (what it prints) and
+    the time from the last file's landing to the batch that applied it being done."""
     days = [first_day + dt.timedelta(days=i) for i in range(LONG_RUNNING_DAYS)]
     month = [days[-1] + dt.timedelta(days=1 + i) for i in range(MONTH)]
     # Written before the process starts (each landing is a rename, as the landing rule says), so
@@ -304,15 +310,19 @@ def long_running(warehouse: Path, landing: Path, first_day: dt.date, env: dict[s
                     return seconds, at - landed_at, batches, steps
         raise SystemExit(f"update --every: {files} file(s) not applied within {BATCH_TIMEOUT_S} s")
 
-    print(f"\n| long-running `update --every {EVERY_S}` | batch s | landed -> done s | its steps |")
+    what = f"long-running `update --every {EVERY_S}`, idle {idle_s:.0f} s before each landing"
+    print(f"\n| {what} | batch s | landed -> done s | its steps |")
     print("| --- | ---: | ---: | --- |")
     result = {}
     try:
         for i, day in enumerate(days):
+            if i:
+                time.sleep(idle_s)
             batch_s, latency, _, steps = batches_done(land([day]), 1)
             what = "its first batch (JVM start, warm-up)" if i == 0 else "the process warm"
             print(f"| one new day ({day}), {what} | {batch_s:.1f} | {latency:.1f} | {steps} |", flush=True)
             result["warm day"] = batch_s
+        time.sleep(idle_s)
         batch_s, latency, batches, steps = batches_done(land(month), MONTH)
         split = "" if batches == 1 else f" (landed across {batches} polls: their batches summed)"
         what = f"one month ({month[0]} .. {month[-1]}), the process warm{split}"
