@@ -137,12 +137,12 @@ def workers_kept_warm(
     """For a long-running update: yields an event for the caller to set while a batch runs. Every
     ``every_s`` that it is not set, ``warm_workers`` runs, so a batch an hour after the last one
     finds the Python workers started, with their code imported and the bundle loaded (otherwise
-    they start again in each batch's features and scores steps: ~4 s of a day's batch).
+    they start again in each batch's features and scores steps: ~3 s of a day's batch).
 
     A batch never waits for the warm-up: a barrier stage that cannot get its slots (a cluster
-    with fewer free slots than ``cores``) only delays the next warm-up. A failed warm-up is only
-    logged: a batch starts its workers itself. On Spark Connect the server's workers are out of
-    reach: the event is all there is."""
+    with fewer free slots than ``cores``) only delays the next warm-up. A failed warm-up is logged
+    and not tried again: each batch then starts its workers itself. On Spark Connect the server's
+    workers are out of reach: the event is all there is."""
     in_batch = threading.Event()
     if is_connect(spark):
         yield in_batch
@@ -157,8 +157,10 @@ def workers_kept_warm(
                 continue  # the batch's tasks use the workers
             try:
                 warm_workers(spark, shipped)
-            except Exception as exc:  # noqa: BLE001  (the next batch starts its workers itself)
+            except Exception as exc:  # noqa: BLE001  (each batch starts its workers itself)
+                # e.g. dynamic allocation, which barrier stages refuse: said once, not every 30 s.
                 logger.info("Python workers not kept warm: %s", str(exc).strip().splitlines()[0][:200])
+                return
 
     thread = threading.Thread(target=inheritable_thread_target(spark)(keep), name="keep-workers-warm", daemon=True)
     thread.start()
