@@ -68,6 +68,9 @@ _BUNDLES: dict[str, Bundle] = {}
 # a long-running update runs its warm-up job more often than that between batches.
 KEEP_WARM_EVERY_S = 30
 KEEP_WARM_GROUP = "energy-anomaly-keep-warm"
+# How long the end of an update waits for a warm-up in flight; one still waiting for its slots
+# after that is left to its daemon thread.
+KEEP_WARM_STOP_S = 60
 
 
 def ship_bundle(spark: SparkSession, bundle_path: Path) -> str:
@@ -168,7 +171,7 @@ def workers_kept_warm(
         yield in_batch
     finally:
         stop.set()
-        thread.join(timeout=every_s)  # a warm-up still waiting for slots is left to the daemon thread
+        thread.join(timeout=KEEP_WARM_STOP_S)
 
 
 @dataclass(frozen=True)
