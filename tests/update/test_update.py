@@ -195,7 +195,9 @@ def test_daily_drops_and_a_killed_update_run_again_equal_one_batch_run(spark, tm
 
 
 def test_the_stream_applies_drops_as_they_land_and_equals_one_batch_run(spark, tmp_path, batch, model):
-    """The long-running mode (processing-time trigger): drops land while it runs."""
+    """The long-running mode (processing-time trigger): drops land while it runs. It is asked to
+    stop while the last drop's batch runs (as SIGTERM or Ctrl-C ask): that batch is committed
+    first, so no file is left to be applied again."""
     from energy_anomaly.commands.update import update
 
     warehouse = start_warehouse(spark, tmp_path)
@@ -203,38 +205,56 @@ def test_the_stream_applies_drops_as_they_land_and_equals_one_batch_run(spark, t
     landing.mkdir()
     config = config_for(warehouse)
     results: list = []
+    stop = threading.Event()
     runner = threading.Thread(
-        target=lambda: results.extend(update(config, str(landing), every_seconds=1, model=model)), daemon=True
+        target=lambda: results.extend(update(config, str(landing), every_seconds=1, model=model, stop=stop)),
+        daemon=True,
     )
     runner.start()
-    for drop in drops():
+    *first, last = drops()
+    for drop in first:
         # A file still being written (hidden name) is not read, even when the stream looks.
         (landing / ".half-written.csv.partial").write_text(HEADER + "MAC000002,2013-08-09 00:00:00, 0.1")
         land(landing, drop)
         wait_for(lambda: stream_caught_up(spark, warehouse, landing), runner)
-    for query in spark.streams.active:
-        query.stop()
-    runner.join(timeout=120)
+    land(landing, last)
+    wait_for(lambda: batch_in_progress(warehouse), runner, poll=0.05)
+    stop.set()
+    runner.join(timeout=300)
+    assert not runner.is_alive(), "the update did not stop"
+    assert not spark.streams.active
     assert len(results) >= len(drops())
+    assert stream_caught_up(spark, warehouse, landing), "the batch in progress was cut off, not committed"
     assert_same_tables(spark, warehouse, batch)
 
 
-def wait_for(done, runner: threading.Thread, seconds: float = 300) -> None:
+def wait_for(done, runner: threading.Thread, seconds: float = 300, poll: float = 0.5) -> None:
     deadline = time.monotonic() + seconds
     while not done():
         assert runner.is_alive(), "the update stream stopped"
         assert time.monotonic() < deadline, f"not done within {seconds} s"
-        time.sleep(0.5)
+        time.sleep(poll)
+
+
+def batches_of(warehouse: str) -> tuple[set[str], set[str]]:
+    """The stream's batches started (offset log) and committed (commit log)."""
+    checkpoint = next(Path(table_path(warehouse, "checkpoints")).glob("update-*"), None)
+    if checkpoint is None:
+        return set(), set()
+    started, committed = (
+        {p.name for p in (checkpoint / d).glob("*") if p.name.isdigit()} for d in ("offsets", "commits")
+    )
+    return started, committed
+
+
+def batch_in_progress(warehouse: str) -> bool:
+    started, committed = batches_of(warehouse)
+    return bool(started - committed)
 
 
 def stream_caught_up(spark, warehouse: str, landing: Path) -> bool:
     """Every landed file is in bronze and every batch the stream started is committed."""
-    checkpoint = next(Path(table_path(warehouse, "checkpoints")).glob("update-*"), None)
-    if checkpoint is None:
-        return False
-    started, committed = (
-        {p.name for p in (checkpoint / d).glob("*") if p.name.isdigit()} for d in ("offsets", "commits")
-    )
+    started, committed = batches_of(warehouse)
     if not started or started != committed:
         return False
     files = {p.name for p in landing.iterdir() if not p.name.startswith(".")}

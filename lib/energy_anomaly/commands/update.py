@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -52,9 +55,11 @@ def update(
     alias=None,
     model_version=None,
     as_json: bool = False,
+    stop: threading.Event | None = None,
 ):
     """Runs the landing zone's new files through every stage with the champion (or the model the
-    flags name); returns the per-batch UpdateResults."""
+    flags name); returns the per-batch UpdateResults. Setting ``stop`` (or, when it is None, the
+    first SIGINT or SIGTERM) ends the update once the batch in progress is committed."""
     from energy_anomaly.errors import InputFileError
     from energy_anomaly.update import landing as zone
     from energy_anomaly.update.stage import run_update
@@ -93,13 +98,16 @@ def update(
         print_update(result, time.monotonic() - batch_started)
         return result
 
-    if every_seconds is None:
-        batches = zone.run(spark, config.warehouse, location, apply, every_seconds, timeout_seconds)
-    else:
-        from energy_anomaly.scoring.stage import workers_kept_warm
+    with contextlib.ExitStack() as stack:
+        if stop is None:
+            stop = stack.enter_context(stop_on_signals())
+        if every_seconds is None:
+            batches = zone.run(spark, config.warehouse, location, apply, every_seconds, timeout_seconds, stop)
+        else:
+            from energy_anomaly.scoring.stage import workers_kept_warm
 
-        # Between batches Spark would end the idle Python workers: they are kept warm.
-        with workers_kept_warm(spark, bundle) as in_batch:
+            # Between batches Spark would end the idle Python workers: they are kept warm.
+            in_batch = stack.enter_context(workers_kept_warm(spark, bundle))
 
             def apply_marked(files: list[str]):
                 in_batch.set()
@@ -108,8 +116,11 @@ def update(
                 finally:
                     in_batch.clear()
 
-            batches = zone.run(spark, config.warehouse, location, apply_marked, every_seconds, timeout_seconds)
-    if not batches.results:
+            batches = zone.run(spark, config.warehouse, location, apply_marked, every_seconds, timeout_seconds, stop)
+    if batches.stopped:
+        applied = len(batches.results)
+        print(f"update: stopped on request after {applied} batch(es); files not applied yet wait for the next update")
+    elif not batches.results:
         print(f"update: nothing new in {location} since the last update; no table touched")
     print(f"update: done in {time.monotonic() - started:.1f} s")
     if as_json:
@@ -128,6 +139,37 @@ def update(
 
     jvm_cache.finish(spark)  # the first update on Java 25+: the cache for the next
     return batches.results
+
+
+@contextlib.contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """An event the first of ``signals`` sets, asking the update to stop after the batch in
+    progress; a second signal stops at once (KeyboardInterrupt, or exit 143 for SIGTERM).
+
+    A service manager stops a long-running update with SIGTERM, a terminal with Ctrl-C. Without
+    this, either would stop the stream mid-batch, and the next start would apply that batch's files
+    again in full. Handlers can only be set from the main thread; elsewhere (an update run in a
+    thread) the event is returned unwired and signals keep their handlers."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def on_signal(number, frame):
+        if stop.is_set():
+            if number == signal.SIGINT:
+                raise KeyboardInterrupt
+            raise SystemExit(128 + number)
+        stop.set()
+        name = signal.Signals(number).name
+        print(f"update: {name} received: stopping after the batch in progress ({name} again stops at once)", flush=True)
+
+    previous = {number: signal.signal(number, on_signal) for number in signals}
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def batch_summary(result) -> dict:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import threading
+import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -42,6 +44,8 @@ CHECKPOINTS_FOLDER = "checkpoints"
 # it has seen: a late file with an old modification time (copied with its times kept) would be
 # skipped without a word. No file is too old to be read.
 NO_MAXIMUM_AGE = "36500d"
+# How often the driver looks at a running stream for a stop request (and the timeout).
+WAIT_STEP_S = 0.5
 BINARY_FILE = "path STRING, modificationTime TIMESTAMP, length BIGINT, content BINARY"
 DATA_FILES = "*.{" + ",".join(suffix.lstrip(".") for suffix in DATA_SUFFIXES if suffix.count(".") == 1) + "}"
 
@@ -80,6 +84,7 @@ class Batches:
 
     results: list = field(default_factory=list)
     error: BaseException | None = None
+    stopped: bool = False  # on a stop request, after the batch in progress was committed
 
 
 def run(
@@ -89,10 +94,15 @@ def run(
     apply: Callable[[list[str]], object],
     every_seconds: int | None = None,
     timeout_seconds: float | None = None,
+    stop: threading.Event | None = None,
 ) -> Batches:
     """Feeds the landing zone's new files to ``apply``, a batch at a time. With ``every_seconds``
     None, processes what has landed and stops (``availableNow``); otherwise checks every so many
-    seconds until stopped (or ``timeout_seconds`` pass)."""
+    seconds until stopped (or ``timeout_seconds`` pass).
+
+    Once ``stop`` is set, the stream stops when no trigger is active: a batch in progress is
+    applied and committed first. Stopping the query mid-batch would interrupt it, and its files
+    would be applied again in full on the next start (correct, but a batch's time lost)."""
     if is_connect(spark):
         return run_without_stream(spark, warehouse, landing, apply, every_seconds)
     batches = Batches()
@@ -120,8 +130,16 @@ def run(
         else writer.trigger(processingTime=f"{every_seconds} seconds")
     )
     query = writer.start()
+    deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
     try:
-        query.awaitTermination(timeout_seconds)
+        while not query.awaitTermination(WAIT_STEP_S):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            # A trigger is active from its listing of the zone to its commit: between triggers
+            # every batch the stream started is committed.
+            if stop is not None and stop.is_set() and not query.status["isTriggerActive"]:
+                batches.stopped = True
+                break
     except Exception as exc:
         if batches.error is not None:
             raise batches.error from None
