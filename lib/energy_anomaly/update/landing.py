@@ -8,6 +8,9 @@ files in the checkpoint's offset log before the batch runs and marks it committe
 on the next start; ``run_update`` replaces what a partial run wrote. Files already committed are
 never read again. On Spark Connect (no ``foreachBatch`` in this process) one batch instead:
 the files not yet in a Delta table of applied files beside the checkpoints (``run_without_stream``).
+Each mode also honours the other's record, so a zone moved between them is not applied again:
+Connect reads the stream's committed files from its checkpoint (``stream_committed``), and the
+stream skips the files the table lists.
 
 Landing rule: a file becomes visible to the stream when its final name appears. Write it under a
 name starting with ``.`` or ``_`` (Hadoop and Spark skip those) or not ending in ``.csv``,
@@ -18,13 +21,16 @@ and HDFS). Object stores make an object visible only once its upload is complete
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from typing import Callable
+from urllib.parse import unquote
 
+from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -106,9 +112,13 @@ def run(
     if is_connect(spark):
         return run_without_stream(spark, warehouse, landing, apply, every_seconds)
     batches = Batches()
+    applied_on_connect = connect_applied(spark, warehouse, landing)
 
     def each_batch(files: DataFrame, batch_id: int) -> None:
-        paths = sorted(row["path"] for row in files.select("path").collect())
+        listed = sorted(row["path"] for row in files.select("path").collect())
+        paths = [path for path in listed if path not in applied_on_connect]
+        if len(paths) < len(listed):
+            print(f"update: {len(listed) - len(paths)} file(s) already applied through Spark Connect; skipped")
         if not paths:
             return
         logger.info("update batch %d: %d new file(s)", batch_id, len(paths))
@@ -172,6 +182,43 @@ def applied_table(landing: str) -> Table:
     return replace(APPLIED, name=f"{checkpoint_folder(landing)}/applied")
 
 
+def connect_applied(spark: SparkSession, warehouse: str, landing: str) -> frozenset[str]:
+    """The files an update on Spark Connect applied from this zone (none where it never ran)."""
+    path = tables.table_path(warehouse, applied_table(landing))
+    if not tables.table_exists(spark, path):
+        return frozenset()
+    return frozenset(row["path"] for row in spark.read.format("delta").load(path).select("path").collect())
+
+
+def stream_committed(spark: SparkSession, warehouse: str, landing: str) -> set[str]:
+    """The files the zone's stream (classic mode) applied: the file source log's entries of the
+    batches its commit log holds, as the ``binaryFile`` source names them. Read through Spark, as
+    the checkpoint may be on storage only the server sees; none where the stream never ran.
+
+    The source log holds one file per batch (``N``, every tenth compacted with all before it as
+    ``N.compact``), each a version line then one JSON entry per file; its paths are URIs
+    (``file:///a%20b.csv`` for the source's ``file:/a b.csv``)."""
+    checkpoint = checkpoint_path(warehouse, landing)
+    try:
+        commits = spark.read.text(f"{checkpoint}/commits").select(F.col("_metadata.file_name").alias("name"))
+        committed = [int(row["name"]) for row in commits.distinct().collect() if row["name"].isdigit()]
+        if not committed:
+            return set()
+        log = spark.read.text(f"{checkpoint}/sources/0").where(F.col("value").startswith("{")).collect()
+    except AnalysisException as exc:
+        if exc.getCondition() == "PATH_NOT_FOUND":
+            return set()
+        raise
+    entries = (json.loads(row["value"]) for row in log)
+    return {source_path(entry["path"]) for entry in entries if entry["batchId"] <= max(committed)}
+
+
+def source_path(uri: str) -> str:
+    """A file source log's path (a URI) as the ``binaryFile`` source names the file."""
+    path = unquote(uri)
+    return "file:/" + path.removeprefix("file:///") if path.startswith("file:///") else path
+
+
 def run_without_stream(
     spark: SparkSession,
     warehouse: str,
@@ -182,8 +229,9 @@ def run_without_stream(
     """``run`` on Spark Connect, which runs a ``foreachBatch`` function in a server-side Python
     process with its own session (the batches' results and errors would not come back here).
     One batch: the zone's data files (listed by the same ``binaryFile`` source) not yet in the
-    Delta table of applied files beside the checkpoints, recorded once ``apply`` returns. A run
-    killed before the record is applied again, and ``run_update`` replaces what it wrote."""
+    Delta table of applied files beside the checkpoints, recorded once ``apply`` returns, nor
+    committed by the zone's stream in classic mode. A run killed before the record is applied
+    again, and ``run_update`` replaces what it wrote."""
     if every_seconds is not None:
         raise EnergyAnomalyError(
             "--every needs a classic Spark session (a stream); on Spark Connect schedule `update` "
@@ -192,7 +240,8 @@ def run_without_stream(
     applied = applied_table(landing)
     listed = data_files(spark.read).load(landing).select("path", "length", "modificationTime")
     done = tables.read_table_or_empty(spark, warehouse, applied).select("path")
-    new = listed.join(done, "path", "left_anti").collect()
+    by_stream = stream_committed(spark, warehouse, landing)
+    new = [row for row in listed.join(done, "path", "left_anti").collect() if row["path"] not in by_stream]
     batches = Batches()
     if not new:
         return batches
