@@ -183,9 +183,11 @@ def applied_table(landing: str) -> Table:
 
 
 def connect_applied(spark: SparkSession, warehouse: str, landing: str) -> frozenset[str]:
-    """The files an update on Spark Connect applied from this zone (none where it never ran)."""
+    """The files an update on Spark Connect applied from this zone (none where it never ran).
+    Classic mode only: whether the table exists is asked of the file system, which in a fresh JVM
+    is ~1.5 s cheaper than asking Delta, on every scheduled update."""
     path = tables.table_path(warehouse, applied_table(landing))
-    if not tables.table_exists(spark, path):
+    if not still_there(spark, f"{path}/_delta_log"):
         return frozenset()
     return frozenset(row["path"] for row in spark.read.format("delta").load(path).select("path").collect())
 
