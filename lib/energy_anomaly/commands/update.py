@@ -101,22 +101,21 @@ def update(
     with contextlib.ExitStack() as stack:
         if stop is None:
             stop = stack.enter_context(stop_on_signals())
-        if every_seconds is None:
-            batches = zone.run(spark, config.warehouse, location, apply, every_seconds, timeout_seconds, stop)
-        else:
+        apply_batch = apply
+        if every_seconds is not None:
             from energy_anomaly.scoring.stage import workers_kept_warm
 
             # Between batches Spark would end the idle Python workers: they are kept warm.
             in_batch = stack.enter_context(workers_kept_warm(spark, bundle))
 
-            def apply_marked(files: list[str]):
+            def apply_batch(files: list[str]):
                 in_batch.set()
                 try:
                     return apply(files)
                 finally:
                     in_batch.clear()
 
-            batches = zone.run(spark, config.warehouse, location, apply_marked, every_seconds, timeout_seconds, stop)
+        batches = zone.run(spark, config.warehouse, location, apply_batch, every_seconds, timeout_seconds, stop)
     if batches.stopped:
         applied = len(batches.results)
         print(f"update: stopped on request after {applied} batch(es); files not applied yet wait for the next update")

@@ -206,13 +206,14 @@ def stream_committed(spark: SparkSession, warehouse: str, landing: str) -> set[s
         committed = [int(row["name"]) for row in commits.distinct().collect() if row["name"].isdigit()]
         if not committed:
             return set()
+        last = max(committed)
         log = spark.read.text(f"{checkpoint}/sources/0").where(F.col("value").startswith("{")).collect()
     except AnalysisException as exc:
         if exc.getCondition() == "PATH_NOT_FOUND":
             return set()
         raise
     entries = (json.loads(row["value"]) for row in log)
-    return {source_path(entry["path"]) for entry in entries if entry["batchId"] <= max(committed)}
+    return {source_path(entry["path"]) for entry in entries if entry["batchId"] <= last}
 
 
 def source_path(uri: str) -> str:
